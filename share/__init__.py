@@ -1,0 +1,1 @@
+"""Share links, clicks and attribution (built in a later issue)."""

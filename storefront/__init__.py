@@ -1,0 +1,48 @@
+"""Vitrine's official store: the app factory and the commerce core."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from storefront.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, load_config
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides settings read from the environment (tests use it)."""
+    instance_path = Path((config or {}).get("INSTANCE_PATH", DEFAULT_INSTANCE_PATH))
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.update(load_config(instance_path))
+    if config:
+        app.config.update(config)
+
+    from storefront.extensions import csrf, db, login_manager
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from storefront import web
+    from storefront.accounts import views as account_views
+    from storefront.catalog import views as catalog_views
+    from storefront.checkout import views as checkout_views
+    from storefront.orders import views as order_views
+    from storefront.payments import views as payment_views
+
+    from storefront.payments import registry as payment_registry
+
+    web.init_app(app)
+    payment_registry.init_app(app)
+    for module in (account_views, catalog_views, checkout_views, order_views, payment_views):
+        app.register_blueprint(module.blueprint)
+
+    from storefront import cli
+
+    cli.init_app(app)
+    return app

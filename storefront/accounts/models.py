@@ -1,0 +1,34 @@
+"""People who sign in: customers (everyone) and operators."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storefront import clock
+from storefront.extensions import Base
+from storefront.sqltypes import UTCDateTime
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    OPERATOR = "operator"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased, so uniqueness ignores case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=Role.CUSTOMER)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR

@@ -1,0 +1,80 @@
+"""Sign up, log in, log out."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from storefront.accounts import services
+from storefront.accounts.forms import LoginForm, SignupForm
+from storefront.accounts.models import User
+from storefront.extensions import db, login_manager
+from storefront.navigation import safe_next_path
+
+blueprint = Blueprint("accounts", __name__)
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "Please log in to see that page."
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _start_session(user: User) -> None:
+    # A fresh session on log-in: nothing a visitor planted before survives (no fixation),
+    # except the cart and the orders placed as a guest in this browser.
+    kept = {key: session[key] for key in ("cart", "placed_orders") if key in session}
+    session.clear()
+    session.update(kept)
+    login_user(user)
+
+
+@blueprint.route("/signup", methods=["GET", "POST"])
+def signup() -> Response | tuple[str, int]:
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(form.email.data, form.display_name.data, form.password.data)
+        except services.EmailTaken as error:
+            form.email.errors.append(str(error))
+        except services.WeakPassword as error:
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(f"Welcome to Vitrine, {user.display_name}!", "success")
+            return redirect(safe_next_path(request.args.get("next")))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/signup.html", form=form), status
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Response | tuple[str, int]:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user)
+            flash(f"Welcome back, {user.display_name}.", "success")
+            return redirect(safe_next_path(request.args.get("next")))
+        form.password.errors.append("That e-mail and password do not match an account.")
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@blueprint.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("catalog.home"))
+
+
+@blueprint.route("/account")
+@login_required
+def account() -> Response:
+    return redirect(url_for("orders.history"))
+

@@ -1,0 +1,128 @@
+"""Browsing the catalog: featured products, category listings, search."""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Select, func, or_, select
+
+from storefront.catalog.models import Category, Product
+from storefront.extensions import db
+
+
+class ProductNotFound(LookupError):
+    pass
+
+
+class CategoryNotFound(LookupError):
+    pass
+
+
+class ProductSort(StrEnum):
+    FEATURED = "featured"
+    NEWEST = "newest"
+    PRICE_LOW = "price_low"
+    PRICE_HIGH = "price_high"
+    TITLE = "title"
+
+    @classmethod
+    def parse(cls, value: str | None) -> ProductSort:
+        try:
+            return cls(value or cls.FEATURED)
+        except ValueError:
+            return cls.FEATURED
+
+
+_ORDERINGS = {
+    ProductSort.FEATURED: (Product.featured.desc(), Product.title, Product.id),
+    ProductSort.NEWEST: (Product.created_at.desc(), Product.id.desc()),
+    ProductSort.PRICE_LOW: (Product.price_minor, Product.id),
+    ProductSort.PRICE_HIGH: (Product.price_minor.desc(), Product.id),
+    ProductSort.TITLE: (Product.title, Product.id),
+}
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    products: list[Product]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def page_count(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.page_count
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:150] or "item"
+
+
+def list_categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def get_category_by_slug(slug: str) -> Category:
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        raise CategoryNotFound(slug)
+    return category
+
+
+def get_product_by_slug(slug: str) -> Product:
+    """An active product; inactive ones are as good as gone for shoppers."""
+    product = db.session.scalar(select(Product).where(Product.slug == slug, Product.active.is_(True)))
+    if product is None:
+        raise ProductNotFound(slug)
+    return product
+
+
+def list_featured_products(limit: int = 8) -> list[Product]:
+    query = (
+        select(Product)
+        .where(Product.active.is_(True), Product.featured.is_(True))
+        .order_by(Product.stock == 0, Product.title)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def _paginate(query: Select[tuple[Product]], sort: ProductSort, page: int, per_page: int) -> ProductPage:
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page_count = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), page_count)
+    rows = db.session.scalars(query.order_by(*_ORDERINGS[sort]).offset((page - 1) * per_page).limit(per_page))
+    return ProductPage(products=list(rows), page=page, per_page=per_page, total=total)
+
+
+def list_category_products(category: Category, sort: ProductSort, page: int, per_page: int) -> ProductPage:
+    query = select(Product).where(Product.category_id == category.id, Product.active.is_(True))
+    return _paginate(query, sort, page, per_page)
+
+
+def search_products(text: str, sort: ProductSort, page: int, per_page: int) -> ProductPage:
+    """Active products whose every word appears in the title, description or SKU (case-insensitive)."""
+    query = select(Product).where(Product.active.is_(True))
+    for word in text.split()[:8]:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                Product.title.ilike(pattern, escape="\\"),
+                Product.description.ilike(pattern, escape="\\"),
+                Product.sku.ilike(pattern, escape="\\"),
+            )
+        )
+    return _paginate(query, sort, page, per_page)

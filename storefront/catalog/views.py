@@ -1,0 +1,57 @@
+"""The official store's public pages: home, categories, search, product."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from storefront.catalog import services
+from storefront.catalog.services import ProductSort
+
+blueprint = Blueprint("catalog", __name__)
+
+MAX_QUERY_LENGTH = 200
+
+
+def _page_arguments() -> tuple[ProductSort, int]:
+    return ProductSort.parse(request.args.get("sort")), max(1, request.args.get("page", 1, type=int) or 1)
+
+
+@blueprint.route("/")
+def home() -> str:
+    return render_template(
+        "catalog/home.html",
+        featured=services.list_featured_products(),
+        categories=services.list_categories(),
+    )
+
+
+@blueprint.route("/categories/<slug>")
+def category(slug: str) -> str:
+    try:
+        found = services.get_category_by_slug(slug)
+    except services.CategoryNotFound:
+        abort(404, description="There is no such category. Browse the ones below.")
+    sort, page = _page_arguments()
+    listing = services.list_category_products(found, sort, page, current_app.config["PRODUCTS_PER_PAGE"])
+    return render_template(
+        "catalog/category.html", category=found, listing=listing, sort=sort, sorts=list(ProductSort),
+        categories=services.list_categories(),
+    )
+
+
+@blueprint.route("/search")
+def search() -> tuple[str, int]:
+    query = request.args.get("q", "").strip()
+    if len(query) > MAX_QUERY_LENGTH:
+        abort(400, description=f"Search for at most {MAX_QUERY_LENGTH} characters.")
+    sort, page = _page_arguments()
+    listing = services.search_products(query, sort, page, current_app.config["PRODUCTS_PER_PAGE"]) if query else None
+    return render_template("catalog/search.html", query=query, listing=listing, sort=sort, sorts=list(ProductSort)), 200
+
+
+@blueprint.route("/products/<slug>")
+def product(slug: str) -> str:
+    try:
+        found = services.get_product_by_slug(slug)
+    except services.ProductNotFound:
+        abort(404, description="This product is not in the store (any more).")
+    return render_template("catalog/product.html", product=found)

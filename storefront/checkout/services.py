@@ -1,0 +1,53 @@
+"""Turning a cart into a pending order and a payment attempt."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from storefront.money import Money
+from storefront.orders import services as orders
+from storefront.orders.models import Order
+from storefront.orders.services import CustomerDetails, ShippingRule
+from storefront.payments import services as payments
+from storefront.payments.providers import PaymentProvider
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    currency: str
+    shipping: ShippingRule
+    payment_timeout: timedelta
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> StoreSettings:
+        currency = config["CURRENCY"]
+        return cls(
+            currency=currency,
+            shipping=ShippingRule(
+                flat=Money(config["SHIPPING_FLAT_MINOR"], currency),
+                free_from=Money(config["SHIPPING_FREE_FROM_MINOR"], currency),
+            ),
+            payment_timeout=timedelta(minutes=config["ORDER_PAYMENT_TIMEOUT_MINUTES"]),
+        )
+
+
+def check_out(
+    requested: list[orders.RequestedLine],
+    customer: CustomerDetails,
+    *,
+    user_id: int | None,
+    settings: StoreSettings,
+    provider: PaymentProvider,
+) -> tuple[Order, str]:
+    """Place the order (stock reserved) and open its payment; returns it and the payment URL.
+
+    Orders whose payment time ran out are expired first, so their stock is for sale again.
+    """
+    orders.expire_due_orders()
+    order = orders.place_order(
+        requested, customer, user_id=user_id, currency=settings.currency,
+        shipping=settings.shipping, payment_timeout=settings.payment_timeout,
+    )
+    _payment, redirect_url = payments.start_payment(order, provider)
+    return order, redirect_url

@@ -1,0 +1,117 @@
+"""Cart and checkout pages."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from storefront.checkout import cart as carts
+from storefront.checkout.forms import AddToCartForm, CartLineForm, CheckoutForm
+from storefront.checkout.services import StoreSettings, check_out
+from storefront.extensions import db
+from storefront.navigation import safe_next_path
+from storefront.orders.access import remember_placed_order
+from storefront.orders.services import CustomerDetails, OrderError
+from storefront.payments.providers import active_provider
+
+blueprint = Blueprint("checkout", __name__)
+
+
+def _settings() -> StoreSettings:
+    return StoreSettings.from_config(current_app.config)
+
+
+def _cart() -> dict[int, int]:
+    return carts.read_cart(session.get("cart"))
+
+
+def _save_cart(cart: dict[int, int]) -> None:
+    session["cart"] = carts.to_session(cart)
+
+
+def _product_id(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None
+
+
+@blueprint.route("/cart")
+def cart() -> str:
+    summary = carts.summarize_cart(_cart(), _settings().currency, _settings().shipping)
+    return render_template("checkout/cart.html", summary=summary, line_form=CartLineForm())
+
+
+@blueprint.route("/cart/add", methods=["POST"])
+def add() -> Response:
+    form = AddToCartForm()
+    back = safe_next_path(request.form.get("next"), url_for("checkout.cart"))
+    product_id = _product_id(form.product_id.data)
+    if not form.validate_on_submit() or product_id is None:
+        flash("Choose a quantity from 1 to 99.", "error")
+        return redirect(back)
+    try:
+        new_cart, product = carts.add_to_cart(_cart(), product_id, form.quantity.data)
+    except carts.CartError as error:
+        flash(str(error), "error")
+        return redirect(back)
+    _save_cart(new_cart)
+    flash(f"Added “{product.title}” to your cart.", "success")
+    return redirect(back)
+
+
+@blueprint.route("/cart/update", methods=["POST"])
+def update() -> Response:
+    form = CartLineForm()
+    product_id = _product_id(form.product_id.data)
+    if not form.validate_on_submit() or product_id is None:
+        flash("Choose a quantity from 0 to 99.", "error")
+        return redirect(url_for("checkout.cart"))
+    try:
+        _save_cart(carts.set_cart_quantity(_cart(), product_id, form.quantity.data))
+    except carts.CartError as error:
+        flash(str(error), "error")
+    return redirect(url_for("checkout.cart"))
+
+
+@blueprint.route("/cart/remove", methods=["POST"])
+def remove() -> Response:
+    product_id = _product_id(request.form.get("product_id"))
+    if product_id is not None:
+        _save_cart(carts.remove_from_cart(_cart(), product_id))
+        flash("Removed from your cart.", "info")
+    return redirect(url_for("checkout.cart"))
+
+
+@blueprint.route("/checkout", methods=["GET", "POST"])
+def checkout() -> Response | tuple[str, int]:
+    settings = _settings()
+    summary = carts.summarize_cart(_cart(), settings.currency, settings.shipping)
+    if summary.is_empty:
+        flash("Your cart is empty: add something first.", "info")
+        return redirect(url_for("checkout.cart"))
+    if summary.has_problems:
+        flash("Some products in your cart changed. Please review it.", "error")
+        return redirect(url_for("checkout.cart"))
+    form = CheckoutForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        form.email.data = form.email.data or current_user.email
+        form.name.data = form.name.data or current_user.display_name
+    if form.validate_on_submit():
+        customer = CustomerDetails(
+            email=form.email.data, name=form.name.data, address_line1=form.address_line1.data,
+            address_line2=form.address_line2.data or "", city=form.city.data, region=form.region.data or "",
+            postal_code=form.postal_code.data, country=form.country.data,
+        )
+        user_id = current_user.id if current_user.is_authenticated else None
+        try:
+            order, payment_url = check_out(
+                summary.requested_lines(), customer, user_id=user_id, settings=settings, provider=active_provider()
+            )
+        except OrderError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("checkout.cart"))
+        db.session.commit()
+        remember_placed_order(order)
+        session.pop("cart", None)
+        return redirect(payment_url)
+    status = 400 if request.method == "POST" else 200
+    return render_template("checkout/checkout.html", form=form, summary=summary), status

@@ -1,0 +1,116 @@
+"""Command-line tools: `flask db`, `flask catalog`, `flask users`, `flask orders`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from storefront.accounts import services as accounts
+from storefront.accounts.models import Role
+from storefront.catalog.importer import CatalogImportError, import_catalog_csv
+from storefront.config import REPO_ROOT
+from storefront.extensions import db
+from storefront.orders import services as orders
+
+DEMO_CATALOG = Path(__file__).parent / "catalog" / "demo" / "catalog.csv"
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+catalog_cli = AppGroup("catalog", help="The retailer's catalog.")
+users_cli = AppGroup("users", help="Accounts.")
+orders_cli = AppGroup("orders", help="Orders.")
+
+
+def alembic_config(database_url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION (e.g. base)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+
+
+def _import(path: Path) -> None:
+    try:
+        with path.open("rb") as stream:
+            report = import_catalog_csv(stream, current_app.config["CURRENCY"])
+    except CatalogImportError as error:
+        db.session.rollback()
+        for row_error in error.errors:
+            click.echo(f"error: {path.name}: {row_error}", err=True)
+        click.echo(f"error: nothing was imported ({len(error.errors)} problem(s))", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+
+
+@catalog_cli.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def catalog_import(csv_file: Path) -> None:
+    """Create or update products by SKU from CSV_FILE; a file with any bad row imports nothing."""
+    _import(csv_file)
+
+
+@catalog_cli.command("load-demo")
+def catalog_load_demo() -> None:
+    """Load the demo catalog that ships in the repo (safe to run again)."""
+    _import(DEMO_CATALOG)
+
+
+@users_cli.command("create-operator")
+@click.argument("email")
+@click.option("--name", "display_name", default="Operator", show_default=True, help="Display name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_operator(email: str, display_name: str, password_stdin: bool) -> None:
+    """Create an operator account, or make an existing account an operator."""
+    existing = accounts.find_user_by_email(email)
+    if existing is not None:
+        accounts.promote_to_operator(existing)
+        db.session.commit()
+        click.echo(f"{existing.email} is now an operator")
+        return
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, display_name, password, role=Role.OPERATOR)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"operator {user.email} created")
+
+
+@orders_cli.command("expire")
+def orders_expire() -> None:
+    """Expire pending orders past their payment time and release their stock (run from cron)."""
+    count = orders.expire_due_orders()
+    db.session.commit()
+    click.echo(f"{count} order(s) expired")
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, catalog_cli, users_cli, orders_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,67 @@
+"""Every setting comes from the environment, with defaults that let a fresh clone run alone."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_PATH = REPO_ROOT / "instance"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Use SECRET_KEY when set; otherwise generate one once and keep it in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two gunicorn workers starting together must agree on one key.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def load_config(instance_path: Path) -> dict[str, Any]:
+    """Read the settings of one app instance; README.md lists each with its default."""
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'vitrine.sqlite3'}"
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "DATABASE_URL": normalize_database_url(database_url),
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        "PAYMENT_PROVIDER": os.environ.get("PAYMENT_PROVIDER", "test"),
+        "CURRENCY": os.environ.get("CURRENCY", "USD").upper(),
+        "ORDER_PAYMENT_TIMEOUT_MINUTES": _int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30),
+        "SHIPPING_FLAT_MINOR": _int("SHIPPING_FLAT_MINOR", 990),
+        "SHIPPING_FREE_FROM_MINOR": _int("SHIPPING_FREE_FROM_MINOR", 10000),
+        "PRODUCTS_PER_PAGE": _int("PRODUCTS_PER_PAGE", 24),
+        "TEST_PAYMENT_WEBHOOK_SECRET": os.environ.get("TEST_PAYMENT_WEBHOOK_SECRET", ""),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    }
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the plain `postgres://` / `postgresql://` URLs hosts hand out; we drive psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

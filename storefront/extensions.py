@@ -1,0 +1,74 @@
+"""Extensions and the database handle, created unbound and bound to an app by the factory."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def create_database_engine(url: str, **options: Any) -> Engine:
+    """An engine with our per-backend settings: SQLite in WAL mode with foreign keys on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15}, **options)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **options)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (savepoints
+        # and the test fixtures' rollback depend on it).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+        # writes fails at once with SQLITE_BUSY when another worker wrote in between, whereas
+        # an immediate one waits its turn (busy_timeout).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One engine and one request-scoped session per app."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session_factory = sessionmaker(expire_on_commit=False)
+        self.session: scoped_session[Session] = scoped_session(self.session_factory)
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = create_database_engine(app.config["DATABASE_URL"])
+        self.session_factory.configure(bind=self.engine)
+        app.extensions["database"] = self
+
+        @app.teardown_appcontext
+        def remove_session(_exc: BaseException | None) -> None:
+            self.session.remove()
+
+
+db = Database()
+login_manager = LoginManager()
+csrf = CSRFProtect()

@@ -1,0 +1,234 @@
+"""Placing orders, reserving and releasing stock, and the order's life after payment.
+
+Services flush and never commit: the view, CLI command or webhook handler commits once.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from storefront import clock
+from storefront.catalog.models import Product
+from storefront.extensions import db
+from storefront.money import Money
+from storefront.orders.models import Order, OrderLine, OrderStatus
+from storefront.orders.states import transition_order
+
+log = logging.getLogger(__name__)
+
+ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+MAX_LINE_QUANTITY = 99
+
+
+class OrderError(Exception):
+    """An order that cannot be placed or changed; the message is safe to show to a shopper."""
+
+
+class EmptyCart(OrderError):
+    pass
+
+
+class ProductUnavailable(OrderError):
+    pass
+
+
+class OutOfStock(OrderError):
+    pass
+
+
+class OrderNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class RequestedLine:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    email: str
+    name: str
+    address_line1: str
+    address_line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+
+
+@dataclass(frozen=True)
+class ShippingRule:
+    flat: Money
+    free_from: Money
+
+    def cost_for(self, subtotal: Money) -> Money:
+        return Money.zero(subtotal.currency) if subtotal.minor >= self.free_from.minor else self.flat
+
+
+def new_order_number() -> str:
+    return "V" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(9))
+
+
+def _reserve_stock(product_id: int, quantity: int) -> bool:
+    """Take `quantity` units off the shelf atomically; False when fewer are left.
+
+    One conditional UPDATE: the database decides who gets the last unit, so two checkouts can
+    never both take it, whatever the isolation level.
+    """
+    result = db.session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.active.is_(True), Product.stock >= quantity)
+        .values(stock=Product.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _release_stock(order: Order) -> None:
+    for line in order.lines:
+        db.session.execute(
+            update(Product)
+            .where(Product.id == line.product_id)
+            .values(stock=Product.stock + line.quantity)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def place_order(
+    requested: list[RequestedLine],
+    customer: CustomerDetails,
+    *,
+    user_id: int | None,
+    currency: str,
+    shipping: ShippingRule,
+    payment_timeout: timedelta,
+) -> Order:
+    """Create a pending order and reserve its stock.
+
+    Titles, SKUs and prices are read from the database, never taken from the request. Raises
+    EmptyCart, ProductUnavailable or OutOfStock; on error the caller rolls back, so no unit
+    stays reserved by a failed attempt.
+    """
+    lines = [line for line in requested if line.quantity > 0]
+    if not lines:
+        raise EmptyCart("Your cart is empty.")
+    if any(line.quantity > MAX_LINE_QUANTITY for line in lines):
+        raise OrderError(f"At most {MAX_LINE_QUANTITY} of one product per order.")
+    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_([l.product_id for l in lines])))}
+    order_lines: list[OrderLine] = []
+    subtotal = Money.zero(currency)
+    # A fixed order of locks (by product id) keeps two multi-line checkouts from deadlocking.
+    for line in sorted(lines, key=lambda l: l.product_id):
+        product = products.get(line.product_id)
+        if product is None or not product.active or product.currency != currency:
+            raise ProductUnavailable("A product in your cart is no longer sold. Please review your cart.")
+        if not _reserve_stock(product.id, line.quantity):
+            db.session.refresh(product)
+            left = max(product.stock, 0)
+            detail = f"only {left} left" if left else "it is sold out"
+            raise OutOfStock(f"Not enough stock of “{product.title}”: {detail}.")
+        line_total = product.price.times(line.quantity)
+        subtotal += line_total
+        order_lines.append(
+            OrderLine(
+                product_id=product.id, sku=product.sku, title=product.title,
+                unit_price_minor=product.price_minor, quantity=line.quantity, line_total_minor=line_total.minor,
+            )
+        )
+    shipping_cost = shipping.cost_for(subtotal)
+    now = clock.now()
+    number = new_order_number()
+    while db.session.scalar(select(Order.id).where(Order.number == number)) is not None:
+        number = new_order_number()
+    order = Order(
+        number=number, user_id=user_id, email=customer.email.strip().lower(), customer_name=customer.name.strip(),
+        address_line1=customer.address_line1.strip(), address_line2=customer.address_line2.strip(),
+        city=customer.city.strip(), region=customer.region.strip(), postal_code=customer.postal_code.strip(),
+        country=customer.country.strip().upper(), currency=currency, subtotal_minor=subtotal.minor,
+        shipping_minor=shipping_cost.minor, total_minor=(subtotal + shipping_cost).minor,
+        status=OrderStatus.PENDING, created_at=now, expires_at=now + payment_timeout, lines=order_lines,
+    )
+    db.session.add(order)
+    db.session.flush()
+    log.info("order %s placed: %s lines, total %s", order.number, len(order_lines), order.total)
+    return order
+
+
+def find_order_by_number(number: str, *, lock: bool = False) -> Order | None:
+    query = select(Order).where(Order.number == number)
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def get_order_by_number(number: str, *, lock: bool = False) -> Order:
+    order = find_order_by_number(number, lock=lock)
+    if order is None:
+        raise OrderNotFound(number)
+    return order
+
+
+def list_orders_for_user(user_id: int, limit: int = 100) -> list[Order]:
+    query = select(Order).where(Order.user_id == user_id).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def is_payable(order: Order, now: datetime | None = None) -> bool:
+    return order.status_enum is OrderStatus.PENDING and order.expires_at > (now or clock.now())
+
+
+def cancel_order(order: Order, *, actor: str, reason: str) -> None:
+    """pending → canceled, giving the reserved stock back."""
+    if transition_order(order, OrderStatus.CANCELED, actor=actor, reason=reason):
+        _release_stock(order)
+
+
+def expire_order(order: Order) -> bool:
+    """pending → expired with its stock released; True when it moved."""
+    moved = transition_order(order, OrderStatus.EXPIRED, actor="system", reason="not paid in time")
+    if moved:
+        _release_stock(order)
+    return moved
+
+
+def expire_due_orders(now: datetime | None = None, limit: int = 500) -> int:
+    """Expire pending orders whose payment time is over; returns how many moved.
+
+    Rows are locked and others' locked rows skipped (PostgreSQL), so two workers never expire
+    the same order and a payment being recorded for one is not overtaken.
+    """
+    query = (
+        select(Order)
+        .where(Order.status == OrderStatus.PENDING, Order.expires_at <= (now or clock.now()))
+        .order_by(Order.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return sum(expire_order(order) for order in db.session.scalars(query))
+
+
+def mark_order_paid(order: Order, *, actor: str) -> bool:
+    """pending → paid. An order already paid is left alone (False); expired or canceled raises."""
+    moved = transition_order(order, OrderStatus.PAID, actor=actor, reason="payment confirmed")
+    if moved:
+        order.paid_at = clock.now()
+        log.info("order %s paid", order.number)
+    return moved
+
+
+def record_order_refund(order: Order, amount: Money, *, actor: str) -> None:
+    """Add a refunded amount; the order becomes partially_refunded or, once all is back, refunded."""
+    if amount.currency != order.currency or amount.minor <= 0:
+        raise OrderError("A refund must be a positive amount in the order's currency.")
+    refunded = order.refunded + amount
+    if refunded.minor > order.total_minor:
+        raise OrderError(f"Cannot refund {amount}: only {order.total - order.refunded} is left to refund.")
+    target = OrderStatus.REFUNDED if refunded.minor == order.total_minor else OrderStatus.PARTIALLY_REFUNDED
+    transition_order(order, target, actor=actor, reason=f"refund of {amount}")
+    order.refunded_minor = refunded.minor

@@ -1,0 +1,35 @@
+"""The order state machine: the only place where an order's status is assigned."""
+from __future__ import annotations
+
+from storefront.orders.models import Order, OrderStatus, OrderStatusChange
+from storefront.states import StateMachine
+
+S = OrderStatus
+
+ORDER_TRANSITIONS = StateMachine[OrderStatus](
+    "order",
+    {
+        S.PENDING: frozenset({S.PAID, S.CANCELED, S.EXPIRED}),
+        S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+        S.PARTIALLY_REFUNDED: frozenset({S.REFUNDED}),
+        S.REFUNDED: frozenset(),
+        S.CANCELED: frozenset(),
+        S.EXPIRED: frozenset(),
+    },
+)
+
+
+def transition_order(order: Order, target: OrderStatus, *, actor: str, reason: str = "") -> bool:
+    """Move the order to `target` and record the change.
+
+    Returns False (and records nothing) when the order already has that status; raises
+    InvalidTransition, changing nothing, when the move is not allowed.
+    """
+    current = order.status_enum
+    if not ORDER_TRANSITIONS.check(current, target):
+        return False
+    order.status = target
+    order.status_changes.append(
+        OrderStatusChange(from_status=current.value, to_status=target.value, actor=actor, reason=reason)
+    )
+    return True

@@ -1,0 +1,17 @@
+"""The test provider's card form."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+
+class TestCardForm(FlaskForm):
+    card_number = StringField(
+        "Card number",
+        validators=[DataRequired(), Regexp(r"^[\d\s-]{12,23}$", message="Enter the card's 16 digits.")],
+    )
+    expiry = StringField(
+        "Expiry (MM/YY)", validators=[DataRequired(), Regexp(r"^(0[1-9]|1[0-2])\s*/\s*\d{2}$", message="Use MM/YY.")]
+    )
+    cvc = StringField("CVC", validators=[DataRequired(), Length(min=3, max=4), Regexp(r"^\d+$", message="Digits only.")])

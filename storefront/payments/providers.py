@@ -1,0 +1,89 @@
+"""The payment provider interface, and the provider-neutral events every provider is turned into."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from flask import Flask, current_app
+
+from storefront.orders.models import Order
+from storefront.payments.models import Payment
+
+
+class EventKind(StrEnum):
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
+    REFUND_SUCCEEDED = "refund.succeeded"
+
+
+class MalformedEvent(Exception):
+    """A signed payload that is not an event we can read."""
+
+
+class UnknownProvider(LookupError):
+    pass
+
+
+class ProviderError(Exception):
+    """The provider refused or failed a call; the message is safe to show to an operator."""
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """What happened at the provider, in our own words. `kind` is None for events we do not handle."""
+
+    provider: str
+    event_id: str
+    kind: EventKind | None
+    provider_type: str
+    payload: dict[str, object]
+    order_number: str | None = None
+    payment_reference: str | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+    refund_reference: str | None = None
+    failure_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentStart:
+    reference: str
+    redirect_url: str
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    payment: Payment
+    amount_minor: int
+    reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def start_payment(self, order: Order) -> PaymentStart:
+        """Open a payment attempt for the order and say where to send the shopper."""
+
+    def parse_event(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+        """Verify the signature on the raw body, then translate; raises InvalidSignature or MalformedEvent."""
+
+    def refund(self, request: RefundRequest) -> str:
+        """Ask the provider to refund; returns its refund reference. The refund is recorded from its event."""
+
+
+def register_provider(app: Flask, provider: PaymentProvider) -> None:
+    app.extensions.setdefault("payment_providers", {})[provider.name] = provider
+
+
+def get_provider(name: str) -> PaymentProvider:
+    providers: dict[str, PaymentProvider] = current_app.extensions.get("payment_providers", {})
+    if name not in providers:
+        raise UnknownProvider(name)
+    return providers[name]
+
+
+def active_provider() -> PaymentProvider:
+    return get_provider(current_app.config["PAYMENT_PROVIDER"])

@@ -1,0 +1,17 @@
+"""Which payment provider this app runs with, chosen by PAYMENT_PROVIDER."""
+from __future__ import annotations
+
+from flask import Flask
+
+from storefront.payments.providers import register_provider
+from storefront.payments.test_provider import TestPaymentProvider, webhook_secret_for
+
+AVAILABLE_PROVIDERS = ("test",)
+
+
+def init_app(app: Flask) -> None:
+    name = app.config["PAYMENT_PROVIDER"]
+    if name not in AVAILABLE_PROVIDERS:
+        raise RuntimeError(f"PAYMENT_PROVIDER={name!r} is not available; choose one of: {', '.join(AVAILABLE_PROVIDERS)}")
+    secret = webhook_secret_for(app.config["SECRET_KEY"], app.config["TEST_PAYMENT_WEBHOOK_SECRET"])
+    register_provider(app, TestPaymentProvider(webhook_secret=secret))

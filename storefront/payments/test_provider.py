@@ -1,0 +1,121 @@
+"""The built-in `test` provider: no keys, no network, and the same webhook path as Stripe.
+
+Its payment page takes the well-known test cards; the outcome is delivered as a signed event
+to `process_webhook`, exactly as a provider's server would post it, so the order is marked
+paid by the event and never by the browser's redirect.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from flask import url_for
+from werkzeug.datastructures import Headers
+
+from storefront import clock
+from storefront.orders.models import Order
+from storefront.payments.providers import EventKind, MalformedEvent, PaymentEvent, PaymentStart, RefundRequest
+from storefront.payments.signatures import sign, verify
+from storefront.payments.webhooks import WebhookResult, process_webhook
+
+SIGNATURE_HEADER = "Vitrine-Signature"
+
+
+class CardOutcome(StrEnum):
+    SUCCEEDS = "succeeds"
+    DECLINED = "declined"
+
+
+TEST_CARDS = {
+    "4242424242424242": CardOutcome.SUCCEEDS,
+    "4000000000000002": CardOutcome.DECLINED,
+}
+
+
+class UnknownTestCard(ValueError):
+    pass
+
+
+def webhook_secret_for(secret_key: str, configured: str = "") -> str:
+    """The configured secret, else one derived from SECRET_KEY (stable across workers and restarts)."""
+    if configured:
+        return configured
+    return hmac.new(secret_key.encode(), b"vitrine test payment webhooks", hashlib.sha256).hexdigest()
+
+
+def normalize_card_number(text: str) -> str:
+    return "".join(ch for ch in text if not ch.isspace() and ch != "-")
+
+
+@dataclass
+class TestPaymentProvider:
+    webhook_secret: str
+    name: str = "test"
+
+    def start_payment(self, order: Order) -> PaymentStart:
+        reference = "tp_" + secrets.token_urlsafe(18)
+        return PaymentStart(reference=reference, redirect_url=url_for("payments.test_checkout", reference=reference))
+
+    def pay(self, *, order: Order, reference: str, card_number: str) -> WebhookResult:
+        """Charge a test card and deliver the outcome as a signed webhook event."""
+        outcome = TEST_CARDS.get(normalize_card_number(card_number))
+        if outcome is None:
+            raise UnknownTestCard("Use the test card 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined).")
+        kind = EventKind.PAYMENT_SUCCEEDED if outcome is CardOutcome.SUCCEEDS else EventKind.PAYMENT_FAILED
+        data = {
+            "order_number": order.number, "payment_reference": reference,
+            "amount_minor": order.total_minor, "currency": order.currency,
+            "failure_reason": "" if outcome is CardOutcome.SUCCEEDS else "card_declined",
+        }
+        return self.deliver(kind, data)
+
+    def refund(self, request: RefundRequest) -> str:
+        reference = "tr_" + secrets.token_urlsafe(18)
+        data = {
+            "order_number": None, "payment_reference": request.payment.reference, "refund_reference": reference,
+            "amount_minor": request.amount_minor, "currency": request.payment.currency,
+        }
+        self.deliver(EventKind.REFUND_SUCCEEDED, data)
+        return reference
+
+    def build_event(self, kind: EventKind, data: dict[str, object]) -> tuple[bytes, Headers]:
+        """A signed event body and its headers, as the provider's server would send them."""
+        body = json.dumps(
+            {"id": "evt_" + secrets.token_urlsafe(18), "type": kind.value, "created": int(clock.now().timestamp()), "data": data},
+            separators=(",", ":"),
+        ).encode()
+        return body, Headers({SIGNATURE_HEADER: sign(self.webhook_secret, body), "Content-Type": "application/json"})
+
+    def deliver(self, kind: EventKind, data: dict[str, object]) -> WebhookResult:
+        body, headers = self.build_event(kind, data)
+        return process_webhook(self.name, body, headers)
+
+    def parse_event(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+        verify(self.webhook_secret, body, headers.get(SIGNATURE_HEADER))
+        try:
+            payload = json.loads(body)
+            data = payload["data"]
+            event_id, provider_type = str(payload["id"]), str(payload["type"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise MalformedEvent(f"not a test-provider event: {error}") from None
+        if not isinstance(data, dict) or not event_id:
+            raise MalformedEvent("event data must be an object")
+        kinds = {kind.value: kind for kind in EventKind}
+        amount = data.get("amount_minor")
+        return PaymentEvent(
+            provider=self.name, event_id=event_id, kind=kinds.get(provider_type), provider_type=provider_type,
+            payload=payload, order_number=_text(data.get("order_number")),
+            payment_reference=_text(data.get("payment_reference")),
+            amount_minor=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+            currency=_text(data.get("currency")), refund_reference=_text(data.get("refund_reference")),
+            failure_reason=_text(data.get("failure_reason")) or "",
+        )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,83 @@
+"""The webhook endpoint shared by every provider, and the test provider's payment page."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from storefront.extensions import csrf, db
+from storefront.orders import services as orders
+from storefront.orders.access import ensure_can_view_order
+from storefront.orders.models import Order, OrderStatus
+from storefront.payments import services
+from storefront.payments.forms import TestCardForm
+from storefront.payments.models import PaymentStatus
+from storefront.payments.providers import MalformedEvent, UnknownProvider, get_provider
+from storefront.payments.signatures import InvalidSignature
+from storefront.payments.test_provider import TestPaymentProvider, UnknownTestCard
+from storefront.payments.webhooks import process_webhook
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("payments", __name__)
+
+
+@blueprint.route("/webhooks/<provider_name>", methods=["POST"])
+@csrf.exempt
+def webhook(provider_name: str) -> tuple[Response, int]:
+    try:
+        result = process_webhook(provider_name, request.get_data(cache=False), request.headers)
+    except UnknownProvider:
+        return jsonify(error="unknown payment provider"), 404
+    except InvalidSignature as error:
+        log.warning("rejected %s webhook: %s", provider_name, error)
+        return jsonify(error="invalid signature"), 400
+    except MalformedEvent as error:
+        return jsonify(error=str(error)), 400
+    db.session.commit()
+    return jsonify(received=True, duplicate=result.duplicate), 200
+
+
+def _test_provider() -> TestPaymentProvider:
+    try:
+        provider = get_provider("test")
+    except UnknownProvider:
+        abort(404, description="The test payment provider is switched off.")
+    assert isinstance(provider, TestPaymentProvider)
+    return provider
+
+
+@blueprint.route("/pay/test/<reference>", methods=["GET", "POST"])
+def test_checkout(reference: str) -> Response | tuple[str, int]:
+    provider = _test_provider()
+    payment = services.find_payment(provider.name, reference) if len(reference) <= 64 else None
+    if payment is None:
+        abort(404, description="This payment link is not valid.")
+    order = db.session.get(Order, payment.order_id, with_for_update=request.method == "POST")
+    assert order is not None
+    ensure_can_view_order(order)
+    if payment.status == PaymentStatus.SUCCEEDED or order.status_enum is not OrderStatus.PENDING:
+        return redirect(f"/orders/{order.number}")
+    form = TestCardForm()
+    status, message = 200, ""
+    if not orders.is_payable(order):
+        if request.method == "POST" and orders.expire_order(order):
+            db.session.commit()
+        return redirect(f"/orders/{order.number}")
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                provider.pay(order=order, reference=reference, card_number=form.card_number.data)
+            except UnknownTestCard as error:
+                form.card_number.errors.append(str(error))
+            else:
+                db.session.commit()
+                if order.status_enum is OrderStatus.PAID:
+                    flash("Payment received. Thank you for your order!", "success")
+                    return redirect(f"/orders/{order.number}")
+                status, message = 402, "Your card was declined. Nothing was charged; try another card."
+    minutes = current_app.config["ORDER_PAYMENT_TIMEOUT_MINUTES"]
+    return render_template(
+        "payments/test_checkout.html", form=form, order=order, message=message, timeout_minutes=minutes
+    ), status

@@ -1,0 +1,84 @@
+"""Site-wide web concerns: error pages, template filters and globals, the health check."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from storefront.extensions import db
+from storefront.money import Money
+
+log = logging.getLogger(__name__)
+
+ERROR_TITLES = {
+    400: "That request did not make sense",
+    403: "You cannot open this page",
+    404: "We could not find that page",
+    405: "That is not something this page can do",
+    409: "That changed in the meantime",
+    413: "That upload is too large",
+    500: "Something went wrong on our side",
+    503: "We are briefly unavailable",
+}
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_money, "money")
+    app.add_template_global(product_image_url)
+    app.context_processor(_template_globals)
+    app.add_url_rule("/healthz", "healthz", healthz)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        message = "Your form expired or was sent from another site. Please reload the page and try again."
+        return render_error(400, message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response | tuple[str, int]:
+        if error.code is None or error.code < 400:
+            return error.get_response()
+        response = error.get_response()
+        body = render_error(error.code, error.description or "")
+        response.set_data(body)
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str, int]:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500, "We have been told about it. Please try again in a moment."), 500
+
+
+def render_error(code: int, message: str) -> str:
+    return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, "Error"), message=message)
+
+
+def format_money(value: Money) -> str:
+    return value.format("en_US")
+
+
+def product_image_url(product: object) -> str:
+    image = getattr(product, "image", "") or ""
+    if image.startswith("https://"):
+        return image
+    return url_for("static", filename=f"products/{image}" if image else "placeholder.svg")
+
+
+def _template_globals() -> dict[str, object]:
+    cart = session.get("cart") or {}
+    return {"cart_quantity": sum(cart.values()) if isinstance(cart, dict) else 0}
+
+
+def healthz() -> tuple[Response, int]:
+    """200 when the database answers, 503 when it does not."""
+    try:
+        with db.engine.connect() as connection:  # type: ignore[union-attr]
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any driver failure means "not healthy", never a 500
+        log.warning("health check failed: %s", error)
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200
