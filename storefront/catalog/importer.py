@@ -67,7 +67,8 @@ def _parse_row(line: int, raw: dict[str, str | None], currency: str) -> ProductR
     def cell(name: str) -> str:
         return (raw.get(name) or "").strip()
 
-    sku = cell("sku")
+    # SKUs are compared and stored upper-case: "tee-1" and "TEE-1" are one product.
+    sku = cell("sku").upper()
     if not _SKU.match(sku):
         raise ValueError("sku must be 1-64 letters, digits, '.', '_' or '-'")
     title = cell("title")
@@ -138,7 +139,7 @@ def parse_catalog_csv(stream: IO[bytes], currency: str) -> list[ProductRow]:
         except ValueError as error:
             errors.append(RowError(line, str(error)))
             continue
-        key = row.sku.upper()
+        key = row.sku
         if key in first_line_of_sku:
             errors.append(RowError(line, f"sku {row.sku} already appears on row {first_line_of_sku[key]}"))
             continue
@@ -163,7 +164,7 @@ def apply_catalog_rows(rows: list[ProductRow]) -> ImportReport:
     """Create or update products by SKU (flushed, not committed: the caller commits once)."""
     report = ImportReport()
     categories = {c.name.lower(): c for c in db.session.scalars(select(Category))}
-    products = {p.sku.upper(): p for p in db.session.scalars(select(Product).where(Product.sku.in_([r.sku for r in rows])))}
+    products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_([r.sku for r in rows])))}
     for row in rows:
         category = categories.get(row.category_name.lower())
         if category is None:
@@ -176,7 +177,7 @@ def apply_catalog_rows(rows: list[ProductRow]) -> ImportReport:
             categories[row.category_name.lower()] = category
             report.categories_created.append(row.category_name)
         db.session.flush()
-        product = products.get(row.sku.upper())
+        product = products.get(row.sku)
         values = {
             "title": row.title,
             "description": row.description,

@@ -10,13 +10,11 @@ from storefront.extensions import db
 from storefront.orders import services
 from storefront.orders.access import ensure_can_view_order
 from storefront.orders.models import Order, OrderStatus
-from storefront.payments import services as payments
-from storefront.payments.providers import active_provider
 
 blueprint = Blueprint("orders", __name__)
 
 
-def _visible_order(number: str, *, lock: bool = False) -> Order:
+def find_visible_order(number: str, *, lock: bool = False) -> Order:
     order = services.find_order_by_number(number, lock=lock) if len(number) <= 20 else None
     if order is None:
         abort(404, description="We could not find that order.")
@@ -26,28 +24,15 @@ def _visible_order(number: str, *, lock: bool = False) -> Order:
 
 @blueprint.route("/orders/<number>")
 def detail(number: str) -> str:
-    order = _visible_order(number)
+    order = find_visible_order(number)
     return render_template(
         "orders/detail.html", order=order, payable=services.is_payable(order), statuses=OrderStatus, form=FlaskForm()
     )
 
 
-@blueprint.route("/orders/<number>/pay", methods=["POST"])
-def pay(number: str) -> Response:
-    """Open a new payment attempt for a pending order (after a decline, or to come back later)."""
-    order = _visible_order(number, lock=True)
-    try:
-        _payment, redirect_url = payments.start_payment(order, active_provider())
-    except services.OrderError as error:
-        flash(str(error), "error")
-        return redirect(f"/orders/{order.number}")
-    db.session.commit()
-    return redirect(redirect_url)
-
-
 @blueprint.route("/orders/<number>/cancel", methods=["POST"])
 def cancel(number: str) -> Response:
-    order = _visible_order(number, lock=True)
+    order = find_visible_order(number, lock=True)
     if order.status_enum is not OrderStatus.PENDING:
         flash("Only an order waiting for payment can be canceled here.", "error")
         return redirect(f"/orders/{order.number}")

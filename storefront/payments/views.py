@@ -13,7 +13,8 @@ from storefront.orders.models import Order, OrderStatus
 from storefront.payments import services
 from storefront.payments.forms import TestCardForm
 from storefront.payments.models import PaymentStatus
-from storefront.payments.providers import MalformedEvent, UnknownProvider, get_provider
+from storefront.orders.views import find_visible_order
+from storefront.payments.providers import MalformedEvent, UnknownProvider, active_provider, get_provider
 from storefront.payments.signatures import InvalidSignature
 from storefront.payments.test_provider import TestPaymentProvider, UnknownTestCard
 from storefront.payments.webhooks import process_webhook
@@ -81,3 +82,16 @@ def test_checkout(reference: str) -> Response | tuple[str, int]:
     return render_template(
         "payments/test_checkout.html", form=form, order=order, message=message, timeout_minutes=minutes
     ), status
+
+
+@blueprint.route("/orders/<number>/pay", methods=["POST"])
+def pay_order(number: str) -> Response:
+    """Open a new payment attempt for a pending order (after a decline, or to come back later)."""
+    order = find_visible_order(number, lock=True)
+    try:
+        _payment, redirect_url = services.start_payment(order, active_provider())
+    except orders.OrderError as error:
+        flash(str(error), "error")
+        return redirect(f"/orders/{order.number}")
+    db.session.commit()
+    return redirect(redirect_url)

@@ -77,9 +77,10 @@ T = {
     '<g fill="{d}" opacity=".5"><circle cx="430" cy="372" r="5"/><circle cx="452" cy="380" r="5"/><circle cx="440" cy="394" r="5"/><circle cx="462" cy="400" r="5"/></g>'
     '<path d="M296 286 326 310M318 300 348 322M340 314 370 334" stroke="{m}" stroke-width="8" stroke-linecap="round"/>',
     "CHL": '<path d="M172 130H302V318Q334 356 420 374 498 390 500 440H160V300Z" fill="{m}"/>'
-    '<path d="M214 190Q240 260 300 300L302 210Q250 210 214 190Z" fill="{d}"/>'
-    '<path d="M172 130Q164 100 190 100H214V130Z" fill="{d}"/>'
-    '<path d="M150 440H508V470H160Q150 470 150 458Z" fill="{k}"/>',
+    '<path d="M218 130H286Q282 240 252 296 222 240 218 130Z" fill="{d}"/>'
+    '<path d="M236 140Q240 220 252 270M268 140Q264 220 252 270" fill="none" stroke="{k}" stroke-width="4" opacity=".3"/>'
+    '<path d="M160 124Q160 96 186 96H204V144H160Z" fill="{d}"/>'
+    '<path d="M150 440H508V470H250V486H166V470Q150 470 150 458Z" fill="{k}"/>',
     "BOT": '<path d="M168 120H300L306 300Q340 340 420 362 500 382 500 430H160V300Z" fill="{m}"/>'
     '<path d="M306 300Q340 340 420 362 500 382 500 430H410Q400 370 306 330Z" fill="{d}"/>'
     '<path d="M160 400H500" stroke="{d}" stroke-width="6"/>'
@@ -97,14 +98,14 @@ T = {
     '<path d="M96 432Q300 452 510 432V446Q510 466 480 466H130Q96 466 96 446Z" fill="{d}"/>'
     '<path d="M240 404Q262 292 350 290 430 292 452 404Z" fill="{m}"/>'
     '<path d="M276 340H428" stroke="{w}" stroke-width="12" opacity=".7"/>',
-    "PMP": '<path d="M136 276 176 270Q260 370 380 386 490 398 500 434 500 450 480 452H336Q270 446 214 402L198 478H152L134 400Q126 330 136 276Z" fill="{m}"/>'
-    '<path d="M176 270Q260 370 380 386 420 392 440 400 360 420 300 400 220 370 176 270Z" fill="{d}" opacity=".45"/>'
-    '<path d="M152 478H198L202 464H150Z" fill="{k}"/>',
-    "SLP": '<path d="M110 426Q100 346 200 334H380Q500 340 504 426Z" fill="{m}"/>'
-    '<path d="M250 336Q330 300 420 346 480 370 500 400 420 372 330 380 270 382 250 336Z" fill="{d}"/>'
-    '<path d="M116 340Q140 320 200 326 250 330 262 346 220 354 170 352Z" fill="{w}"/>'
-    '<path d="M100 424H512V440Q512 456 496 456H118Q100 456 100 440Z" fill="{k}"/>'
-    '<path d="M290 358 310 346M320 360 340 348M350 362 370 350" stroke="{w}" stroke-width="5" stroke-linecap="round"/>',
+    "PMP": '<path d="M150 300 186 296Q240 390 330 410 460 420 494 446 500 470 470 472H340Q270 466 222 416L214 480H172L160 404Q140 350 150 300Z" fill="{m}"/>'
+    '<path d="M158 306 186 296Q240 390 330 410 380 416 404 422 300 432 238 400 176 366 158 306Z" fill="{d}" opacity=".45"/>'
+    '<path d="M172 480H214L216 466H170Z" fill="{k}"/>',
+    "SLP": '<path d="M110 430Q100 350 190 340L300 346Q420 330 480 380 510 400 506 430Z" fill="{m}"/>'
+    '<path d="M300 346Q420 330 480 380 506 400 506 430H440Q440 372 300 346Z" fill="{d}" opacity=".35"/>'
+    '<path d="M134 352Q140 316 220 318 306 320 312 350 230 370 134 352Z" fill="{w}"/>'
+    '<path d="M318 360Q400 344 450 386" fill="none" stroke="{w}" stroke-width="6" stroke-dasharray="12 10" stroke-linecap="round"/>'
+    '<path d="M100 428H512V440Q512 456 496 456H118Q100 456 100 440Z" fill="{k}"/>',
     # bags & accessories
     "TOT": '<path d="M220 250Q220 110 300 110 380 110 380 250" fill="none" stroke="{d}" stroke-width="20"/>'
     '<path d="M150 240H450L478 490H122Z" fill="{m}"/>'
@@ -327,10 +328,11 @@ T = {
     "JMP": '<path d="M180 180Q120 520 300 480 480 440 420 180" fill="none" stroke="{d}" stroke-width="8"/>'
     '<rect x="160" y="80" width="40" height="110" rx="16" fill="{m}"/><rect x="400" y="80" width="40" height="110" rx="16" fill="{m}"/>'
     '<rect x="164" y="180" width="32" height="16" rx="4" fill="{s}"/><rect x="404" y="180" width="32" height="16" rx="4" fill="{s}"/>',
-    "HLM": '<path d="M110 380Q100 180 300 170 470 170 500 340 500 380 470 380Z" fill="{m}"/>'
-    '<g fill="{k}"><path d="M180 260Q220 210 270 202L262 240Q220 250 196 280Z"/><path d="M300 200 360 204 350 244 296 238Z"/><path d="M390 214Q436 240 456 290L420 296Q404 262 378 246Z"/></g>'
-    '<path d="M110 380H470L480 410H130Z" fill="{d}"/>'
-    '<path d="M440 330 530 352 520 372 440 356Z" fill="{k}"/>',
+    "HLM": '<path d="M200 392Q250 480 310 470 380 460 420 392" fill="none" stroke="{k}" stroke-width="8"/>'
+    '<path d="M110 392Q100 190 300 176 480 180 506 350L478 392Z" fill="{m}"/>'
+    '<path d="M180 300Q220 236 280 224M330 224Q400 232 440 300M136 330Q150 270 170 250" fill="none" stroke="{k}" stroke-width="24" stroke-linecap="round"/>'
+    '<path d="M110 372H492L480 404H120Z" fill="{d}"/>'
+    '<path d="M470 330Q520 330 546 366L540 378 470 362Z" fill="{k}"/>',
     "SOK": '<path d="M170 110H270V330Q270 370 300 390 340 414 330 460 318 500 270 490L180 460Q140 444 150 400L170 340Z" fill="{m}"/>'
     '<rect x="170" y="110" width="100" height="40" fill="{d}"/>'
     '<path d="M330 110H430V330Q430 370 460 390 500 414 490 460 478 500 430 490L340 460Q300 444 310 400L330 340Z" fill="{l}"/>'
@@ -367,11 +369,14 @@ def palette(sku):
 
 def render(sku):
     c = palette(sku)
-    body = T[sku.split("-")[1]].format(**c)
+    kind = sku.split("-")[1]
+    body = T[kind].format(**c)
+    if sku.startswith("SHO-"):
+        body = '<g transform="translate(0 30)">' + body + "</g>"
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="600" viewBox="0 0 600 600">'
         '<rect width="600" height="600" fill="{bg}"/><circle cx="300" cy="300" r="250" fill="{bg2}"/>'
-        '<ellipse cx="300" cy="516" rx="210" ry="18" fill="{k}" opacity=".08"/>'.format(**c) + body + "</svg>\n"
+        '<ellipse cx="300" cy="504" rx="210" ry="18" fill="{k}" opacity=".08"/>'.format(**c) + body + "</svg>\n"
     )
 
 

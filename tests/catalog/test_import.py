@@ -1,0 +1,103 @@
+"""`flask catalog import`: create or update by SKU, all rows or none, errors with row numbers."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from storefront.catalog.models import Category, Product
+from storefront.extensions import db
+
+HEADER = "sku,title,description,price,currency,category,stock,active,featured,image\n"
+
+
+def write_csv(tmp_path: Path, body: str, name: str = "catalog.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+def product_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Product)) or 0
+
+
+def test_catalog_import_creates_products_and_categories(runner: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path, 'TEE-1,Linen Tee,"Soft, breathable",24.90,USD,Apparel,12,true,true,tee.svg\nMUG-1,Stone Mug,,9.50,USD,Home,3,,,\n')
+    result = runner.invoke(args=["catalog", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 created, 0 updated, 0 unchanged" in result.output
+    tee = db.session.scalar(select(Product).where(Product.sku == "TEE-1"))
+    assert tee is not None
+    assert (tee.price_minor, tee.currency, tee.stock, tee.featured, tee.slug) == (2490, "USD", 12, True, "linen-tee")
+    assert tee.description == "Soft, breathable"
+    assert {c.name for c in db.session.scalars(select(Category))} == {"Apparel", "Home"}
+
+
+def test_catalog_import_again_changes_nothing(runner: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "TEE-1,Linen Tee,,24.90,USD,Apparel,12,true,false,\n")
+    runner.invoke(args=["catalog", "import", str(path)])
+    result = runner.invoke(args=["catalog", "import", str(path)])
+    assert result.exit_code == 0
+    assert "0 created, 0 updated, 1 unchanged" in result.output
+    assert product_count() == 1
+
+
+def test_catalog_import_updates_by_sku(runner: Any, tmp_path: Path) -> None:
+    runner.invoke(args=["catalog", "import", str(write_csv(tmp_path, "TEE-1,Linen Tee,,24.90,USD,Apparel,12,true,false,\n"))])
+    result = runner.invoke(args=["catalog", "import", str(write_csv(tmp_path, "tee-1,Linen Tee,,19.90,USD,Apparel,,true,false,\n", "b.csv"))])
+    assert "0 created, 1 updated" in result.output
+    tee = db.session.scalar(select(Product).where(Product.sku == "TEE-1"))
+    assert tee is not None and tee.price_minor == 1990 and tee.stock == 12
+
+
+def test_catalog_import_with_a_bad_row_imports_nothing_and_names_the_rows(runner: Any, tmp_path: Path) -> None:
+    body = (
+        "TEE-1,Linen Tee,,24.90,USD,Apparel,12,true,false,\n"
+        "TEE-2,Wool Tee,,24.999,USD,Apparel,12,true,false,\n"
+        "TEE-3,Silk Tee,,30.00,USD,Apparel,-4,true,false,\n"
+        "TEE-1,Linen Tee again,,24.90,USD,Apparel,12,true,false,\n"
+        "TEE-5,Euro Tee,,30.00,EUR,Apparel,1,maybe,false,\n"
+    )
+    result = runner.invoke(args=["catalog", "import", str(write_csv(tmp_path, body))])
+    assert result.exit_code == 1
+    assert "row 3: price" in result.output
+    assert "row 4: stock" in result.output
+    assert "row 5: sku TEE-1 already appears on row 2" in result.output
+    assert "row 6: currency EUR differs" in result.output
+    assert "nothing was imported" in result.output
+    assert product_count() == 0
+
+
+def test_catalog_import_refuses_a_file_without_required_columns(runner: Any, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("sku,title\nA,B\n")
+    result = runner.invoke(args=["catalog", "import", str(path)])
+    assert result.exit_code == 1 and "missing column(s): price, category" in result.output
+
+
+def test_catalog_import_refuses_a_file_that_is_not_utf8(runner: Any, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes((HEADER + "A,Café,,1.00,USD,X,1,,,\n").encode("latin-1"))
+    result = runner.invoke(args=["catalog", "import", str(path)])
+    assert result.exit_code == 1 and "not UTF-8" in result.output
+
+
+def test_demo_catalog_loads_and_loads_again_without_duplicates(runner: Any) -> None:
+    first = runner.invoke(args=["catalog", "load-demo"])
+    assert first.exit_code == 0, first.output
+    count = product_count()
+    assert count >= 60
+    assert db.session.scalar(select(func.count()).select_from(Category)) >= 6
+    second = runner.invoke(args=["catalog", "load-demo"])
+    assert second.exit_code == 0 and f"0 created, 0 updated, {count} unchanged" in second.output
+    assert product_count() == count
+
+
+def test_demo_catalog_images_ship_in_the_repo(demo_catalog_path: Path) -> None:
+    import csv
+
+    images = demo_catalog_path.parent.parent.parent / "static" / "products"
+    with demo_catalog_path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            assert (images / row["image"]).is_file(), row["image"]

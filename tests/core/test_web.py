@@ -1,0 +1,49 @@
+"""Site-wide behaviour: health check, error pages, safe redirects."""
+from __future__ import annotations
+
+from typing import Any
+
+from storefront.extensions import create_database_engine, db
+from storefront.navigation import safe_next_path
+
+
+def test_healthz_answers_200_when_the_database_answers(browser: Any) -> None:
+    response = browser.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(app: Any) -> None:
+    unreachable = create_database_engine("postgresql+psycopg://nobody@127.0.0.1:9/none", connect_args={"connect_timeout": 1})
+    db.session_factory.configure(bind=unreachable)
+    try:
+        response = app.test_client().get("/healthz")
+    finally:
+        db.session.remove()
+        db.session_factory.configure(bind=db.engine)
+        unreachable.dispose()
+    assert response.status_code == 503
+    assert response.json["database"] == "unreachable"
+
+
+def test_unknown_page_gets_the_site_404_page(browser: Any) -> None:
+    response = browser.get("/no/such/page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "We could not find that page" in page and 'class="site-header"' in page
+
+
+def test_bad_request_gets_the_site_400_page(browser: Any) -> None:
+    response = browser.get("/search?q=" + "x" * 500)
+    assert response.status_code == 400
+    assert 'class="site-header"' in response.get_data(as_text=True)
+
+
+def test_wrong_method_gets_405_not_500(browser: Any) -> None:
+    assert browser.get("/webhooks/test").status_code == 405
+
+
+def test_safe_next_path_accepts_only_same_site_paths() -> None:
+    assert safe_next_path("/cart") == "/cart"
+    for unsafe in ["//evil.example", "https://evil.example/", "javascript:alert(1)", "/\\evil", None, ""]:
+        assert safe_next_path(unsafe) == "/"
