@@ -70,6 +70,7 @@ def database(app: Flask) -> Iterator[Any]:
     """Each test runs inside one outer transaction that is rolled back; commits become savepoints."""
     connection = db.engine.connect()
     outer = connection.begin()
+    settings = dict(db.session_factory.kw)
     db.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
     # No app context is held here: the test client's requests must each get their own `g`.
     try:
@@ -78,7 +79,7 @@ def database(app: Flask) -> Iterator[Any]:
         db.session.remove()
         outer.rollback()
         connection.close()
-        db.session_factory.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+        db.session_factory.kw = settings
 
 
 class FrozenClock:

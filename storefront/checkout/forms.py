@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from babel import Locale
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import EmailField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from storefront.orders.services import MAX_LINE_QUANTITY
 
 
-def _countries() -> list[tuple[str, str]]:
+def _countries() -> list[SelectChoice]:
     territories = Locale("en").territories
     codes = [code for code in territories if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ", "UN", "QO"}]
-    return sorted(((code, territories[code]) for code in codes), key=lambda pair: pair[1])
+    return [SelectChoice(code, territories[code]) for code in sorted(codes, key=lambda code: territories[code])]
 
 
 COUNTRIES = _countries()

@@ -32,6 +32,15 @@ class StoreSettings:
         )
 
 
+def release_expired_reservations() -> int:
+    """Expire unpaid orders past their time, so the cart sees their units as for sale again.
+
+    `flask orders expire` does the same from cron; doing it here too means a shopper never
+    sees "sold out" because of someone else's abandoned checkout.
+    """
+    return orders.expire_due_orders()
+
+
 def check_out(
     requested: list[orders.RequestedLine],
     customer: CustomerDetails,
@@ -42,9 +51,7 @@ def check_out(
 ) -> tuple[Order, str]:
     """Place the order (stock reserved) and open its payment; returns it and the payment URL.
 
-    Orders whose payment time ran out are expired first, so their stock is for sale again.
     """
-    orders.expire_due_orders()
     order = orders.place_order(
         requested, customer, user_id=user_id, currency=settings.currency,
         shipping=settings.shipping, payment_timeout=settings.payment_timeout,

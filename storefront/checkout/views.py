@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from storefront.checkout import cart as carts
 from storefront.checkout.forms import AddToCartForm, CartLineForm, CheckoutForm
-from storefront.checkout.services import StoreSettings, check_out
+from storefront.checkout.services import StoreSettings, check_out, release_expired_reservations
 from storefront.extensions import db
 from storefront.navigation import safe_next_path
 from storefront.orders.access import remember_placed_order
@@ -19,6 +19,17 @@ blueprint = Blueprint("checkout", __name__)
 
 def _settings() -> StoreSettings:
     return StoreSettings.from_config(current_app.config)
+
+
+def _release_expired() -> None:
+    if release_expired_reservations():
+        db.session.commit()
+
+
+def _summary() -> carts.CartSummary:
+    _release_expired()
+    settings = _settings()
+    return carts.summarize_cart(_cart(), settings.currency, settings.shipping)
 
 
 def _cart() -> dict[int, int]:
@@ -35,7 +46,7 @@ def _product_id(raw: str | None) -> int | None:
 
 @blueprint.route("/cart")
 def cart() -> str:
-    summary = carts.summarize_cart(_cart(), _settings().currency, _settings().shipping)
+    summary = _summary()
     return render_template("checkout/cart.html", summary=summary, line_form=CartLineForm())
 
 
@@ -47,6 +58,7 @@ def add() -> Response:
     if not form.validate_on_submit() or product_id is None:
         flash("Choose a quantity from 1 to 99.", "error")
         return redirect(back)
+    _release_expired()
     try:
         new_cart, product = carts.add_to_cart(_cart(), product_id, form.quantity.data)
     except carts.CartError as error:
@@ -83,7 +95,7 @@ def remove() -> Response:
 @blueprint.route("/checkout", methods=["GET", "POST"])
 def checkout() -> Response | tuple[str, int]:
     settings = _settings()
-    summary = carts.summarize_cart(_cart(), settings.currency, settings.shipping)
+    summary = _summary()
     if summary.is_empty:
         flash("Your cart is empty: add something first.", "info")
         return redirect(url_for("checkout.cart"))

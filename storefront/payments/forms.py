@@ -7,6 +7,8 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 
 class TestCardForm(FlaskForm):
+    __test__ = False  # not a pytest test class
+
     card_number = StringField(
         "Card number",
         validators=[DataRequired(), Regexp(r"^[\d\s-]{12,23}$", message="Enter the card's 16 digits.")],

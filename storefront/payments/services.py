@@ -58,6 +58,7 @@ def _event_payment(event: PaymentEvent, order: Order) -> Payment:
         payment = Payment(
             order_id=order.id, provider=event.provider, reference=event.payment_reference or event.event_id,
             amount_minor=event.amount_minor or 0, currency=event.currency or order.currency,
+            status=PaymentStatus.STARTED,
         )
         db.session.add(payment)
     return payment
