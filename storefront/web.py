@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request, session, url_for
+from flask import Flask, Response, abort, jsonify, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(product_image_url)
     app.context_processor(_template_globals)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.before_request(refuse_nul_bytes)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -51,6 +52,18 @@ def init_app(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         return render_error(500, "We have been told about it. Please try again in a moment."), 500
+
+
+FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def refuse_nul_bytes() -> None:
+    """No text we store may hold a NUL byte (PostgreSQL refuses them): answer 400, not 500."""
+    values = [request.path, *request.args.values()]
+    if request.mimetype in FORM_MIMETYPES:
+        values.extend(request.form.values())
+    if any("\x00" in value for value in values):
+        abort(400, description="The request holds a character that is not allowed (NUL).")
 
 
 def render_error(code: int, message: str) -> str:

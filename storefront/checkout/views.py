@@ -41,7 +41,8 @@ def _save_cart(cart: dict[int, int]) -> None:
 
 
 def _product_id(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None
+    # Nine digits at most: a larger number is no id of ours, and would overflow the column.
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
 
 
 @blueprint.route("/cart")
