@@ -50,10 +50,10 @@ def db_downgrade(revision: str) -> None:
     command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
 
 
-def _import(path: Path) -> None:
+def _import(path: Path, *, update_existing: bool = True) -> None:
     try:
         with path.open("rb") as stream:
-            report = import_catalog_csv(stream, current_app.config["CURRENCY"])
+            report = import_catalog_csv(stream, current_app.config["CURRENCY"], update_existing=update_existing)
     except CatalogImportError as error:
         db.session.rollback()
         for row_error in error.errors:
@@ -73,8 +73,8 @@ def catalog_import(csv_file: Path) -> None:
 
 @catalog_cli.command("load-demo")
 def catalog_load_demo() -> None:
-    """Load the demo catalog that ships in the repo (safe to run again)."""
-    _import(DEMO_CATALOG)
+    """Add the demo catalog's missing products; existing ones (and their stock) are left alone."""
+    _import(DEMO_CATALOG, update_existing=False)
 
 
 @users_cli.command("create-operator")

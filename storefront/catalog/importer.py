@@ -160,8 +160,12 @@ def _unique_slug(title: str, sku: str, product_id: int | None) -> str:
     return f"{slug}-{slugify(sku)}"
 
 
-def apply_catalog_rows(rows: list[ProductRow]) -> ImportReport:
-    """Create or update products by SKU (flushed, not committed: the caller commits once)."""
+def apply_catalog_rows(rows: list[ProductRow], *, update_existing: bool = True) -> ImportReport:
+    """Create or update products by SKU (flushed, not committed: the caller commits once).
+
+    With update_existing=False, products already in the catalog are left as they are (counted
+    unchanged): the demo loader must not reset stock that real orders have taken.
+    """
     report = ImportReport()
     categories = {c.name.lower(): c for c in db.session.scalars(select(Category))}
     products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_([r.sku for r in rows])))}
@@ -194,7 +198,7 @@ def apply_catalog_rows(rows: list[ProductRow]) -> ImportReport:
             report.created += 1
             continue
         changed = {name: value for name, value in values.items() if getattr(product, name) != value}
-        if not changed:
+        if not changed or not update_existing:
             report.unchanged += 1
             continue
         if "title" in changed:
@@ -207,5 +211,5 @@ def apply_catalog_rows(rows: list[ProductRow]) -> ImportReport:
     return report
 
 
-def import_catalog_csv(stream: IO[bytes], currency: str) -> ImportReport:
-    return apply_catalog_rows(parse_catalog_csv(stream, currency))
+def import_catalog_csv(stream: IO[bytes], currency: str, *, update_existing: bool = True) -> ImportReport:
+    return apply_catalog_rows(parse_catalog_csv(stream, currency), update_existing=update_existing)

@@ -101,3 +101,13 @@ def test_demo_catalog_images_ship_in_the_repo(demo_catalog_path: Path) -> None:
     with demo_catalog_path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             assert (images / row["image"]).is_file(), row["image"]
+
+
+def test_demo_catalog_reload_keeps_stock_that_orders_took(runner: Any) -> None:
+    runner.invoke(args=["catalog", "load-demo"])
+    product = db.session.scalars(select(Product).order_by(Product.id)).first()
+    assert product is not None
+    product.stock = 0
+    db.session.commit()
+    runner.invoke(args=["catalog", "load-demo"])
+    assert db.session.get(Product, product.id).stock == 0  # type: ignore[union-attr]
