@@ -1,0 +1,64 @@
+"""A friend on a phone finds a product, buys it as a guest with the test card, and sees the confirmation."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def no_horizontal_scroll(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_guest_buys_with_the_test_card_on_a_phone(phone: Any) -> None:
+    phone.goto("/")
+    assert no_horizontal_scroll(phone)
+    phone.locator(".card a").first.click()
+    title = phone.locator("h1").inner_text()
+    assert no_horizontal_scroll(phone)
+
+    phone.get_by_role("button", name="Add to cart").click()
+    phone.get_by_role("link", name=re.compile("^Cart")).click()
+    assert title in phone.locator(".cart-lines").inner_text()
+    phone.get_by_role("link", name="Check out").click()
+
+    phone.get_by_label("E-mail").fill("friend@example.com")
+    phone.get_by_label("Full name").fill("Bia Souza")
+    phone.get_by_label("Address", exact=True).fill("Rua Augusta 100")
+    phone.get_by_label("City").fill("São Paulo")
+    phone.get_by_label("Postal code").fill("01304-000")
+    phone.get_by_label("Country").select_option("BR")
+    phone.get_by_role("button", name="Continue to payment").click()
+
+    phone.get_by_label("Card number").fill("4000 0000 0000 0002")
+    phone.get_by_label("Expiry (MM/YY)").fill("12/30")
+    phone.get_by_label("CVC").fill("123")
+    phone.get_by_role("button", name=re.compile("^Pay")).click()
+    assert "declined" in phone.locator("[role=alert]").inner_text()
+
+    phone.get_by_label("Card number").fill("4242 4242 4242 4242")
+    phone.get_by_label("Expiry (MM/YY)").fill("12/30")
+    phone.get_by_label("CVC").fill("123")
+    phone.get_by_role("button", name=re.compile("^Pay")).click()
+
+    assert "Your order is confirmed" in phone.locator("h1").inner_text()
+    assert re.search(r"Order number V[2-9A-Z]{9}", phone.locator(".order-number").inner_text())
+    assert title in phone.locator("table.lines").inner_text()
+    assert no_horizontal_scroll(phone)
+
+
+def test_search_finds_products_on_a_phone(phone: Any) -> None:
+    phone.goto("/")
+    phone.get_by_label("Search the store").fill("mug")
+    phone.get_by_role("button", name="Search").click()
+    assert "Results for “mug”" in phone.locator("h1").inner_text()
+    assert phone.locator(".card").count() >= 1
+
+
+def test_unknown_page_shows_the_site_404(phone: Any) -> None:
+    response = phone.goto("/no/such/page")
+    assert response.status == 404
+    assert "We could not find that page" in phone.locator("h1").inner_text()
