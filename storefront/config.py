@@ -51,6 +51,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "SHIPPING_FLAT_MINOR": _int("SHIPPING_FLAT_MINOR", 990),
         "SHIPPING_FREE_FROM_MINOR": _int("SHIPPING_FREE_FROM_MINOR", 10000),
         "PRODUCTS_PER_PAGE": _int("PRODUCTS_PER_PAGE", 24),
+        "SHOP_MAX_ITEMS": _int("SHOP_MAX_ITEMS", 60),
         "TEST_PAYMENT_WEBHOOK_SECRET": os.environ.get("TEST_PAYMENT_WEBHOOK_SECRET", ""),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,8 +1,10 @@
 """Imports every domain's models so the metadata is complete (for Alembic and the tests)."""
 from storefront.accounts.models import User
+from storefront.audit.models import AuditEntry
 from storefront.catalog.models import Category, Product
 from storefront.extensions import Base
 from storefront.orders.models import Order, OrderLine, OrderStatusChange
 from storefront.payments.models import Payment, Refund, WebhookEvent
+from storefront.shops.models import Look, LookItem, Shop, ShopItem
 
-__all__ = ["Base", "Category", "Order", "OrderLine", "OrderStatusChange", "Payment", "Product", "Refund", "User", "WebhookEvent"]
+__all__ = ["AuditEntry", "Base", "Category", "Look", "LookItem", "Shop", "ShopItem", "Order", "OrderLine", "OrderStatusChange", "Payment", "Product", "Refund", "User", "WebhookEvent"]

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, abort, jsonify, render_template, request, session, url_for
+from flask import Flask, Response, abort, current_app, jsonify, render_template, request, session, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+from storefront.checkout.cart import cart_quantity, read_cart
 from storefront.extensions import db
 from storefront.money import Money
+from storefront.shops.services import shop_product_ids
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +22,7 @@ ERROR_TITLES = {
     404: "We could not find that page",
     405: "That is not something this page can do",
     409: "That changed in the meantime",
+    410: "This page is gone",
     413: "That upload is too large",
     500: "Something went wrong on our side",
     503: "We are briefly unavailable",
@@ -28,6 +32,7 @@ ERROR_TITLES = {
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_money, "money")
     app.add_template_global(product_image_url)
+    app.add_template_global(absolute_url)
     app.context_processor(_template_globals)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.before_request(refuse_nul_bytes)
@@ -81,9 +86,16 @@ def product_image_url(product: object) -> str:
     return url_for("static", filename=f"products/{image}" if image else "placeholder.svg")
 
 
+def absolute_url(path: str) -> str:
+    """An absolute URL on the public address (BASE_URL), for canonical links and social previews."""
+    if path.startswith(("https://", "http://")):
+        return path
+    return current_app.config["BASE_URL"] + path
+
+
 def _template_globals() -> dict[str, object]:
-    cart = session.get("cart") or {}
-    return {"cart_quantity": sum(cart.values()) if isinstance(cart, dict) else 0}
+    my_shop_product_ids = shop_product_ids(current_user.id) if current_user.is_authenticated else set()
+    return {"cart_quantity": cart_quantity(read_cart(session.get("cart"))), "my_shop_product_ids": my_shop_product_ids}
 
 
 def healthz() -> tuple[Response, int]:

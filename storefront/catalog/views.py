@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from storefront.catalog import services
 from storefront.catalog.services import ProductSort
+from storefront.shops.services import list_recommendations
 
 blueprint = Blueprint("catalog", __name__)
 
@@ -54,4 +55,4 @@ def product(slug: str) -> str:
         found = services.get_product_by_slug(slug)
     except services.ProductNotFound:
         abort(404, description="This product is not in the store (any more).")
-    return render_template("catalog/product.html", product=found)
+    return render_template("catalog/product.html", product=found, recommendations=list_recommendations(found.id))

@@ -1,4 +1,4 @@
-"""The shopping cart: product ids and quantities in the session, prices always from the catalog."""
+"""The shopping cart: product ids, quantities and the curator's shop in the session; prices always from the catalog."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -18,19 +18,42 @@ class CartError(Exception):
     """A cart change that cannot be made; the message is safe to show."""
 
 
-def read_cart(raw: object) -> dict[int, int]:
-    """The session's cart as {product id: quantity}, dropping anything malformed."""
+@dataclass(frozen=True)
+class CartEntry:
+    quantity: int
+    #: The curator's shop the product was added from; carried to the order line for attribution.
+    shop_id: int | None = None
+
+
+Cart = dict[int, CartEntry]
+
+
+def _valid_quantity(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_LINE_QUANTITY
+
+
+def read_cart(raw: object) -> Cart:
+    """The session's cart, dropping anything malformed (a session cookie is user input)."""
     if not isinstance(raw, Mapping):
         return {}
-    cart: dict[int, int] = {}
+    cart: Cart = {}
     for key, value in raw.items():
-        if str(key).isdigit() and isinstance(value, int) and 1 <= value <= MAX_LINE_QUANTITY:
-            cart[int(key)] = value
+        if not (str(key).isdigit() and len(str(key)) <= 9):
+            continue
+        if _valid_quantity(value):  # the format before shops existed: a bare quantity
+            cart[int(key)] = CartEntry(value)  # type: ignore[arg-type]
+        elif isinstance(value, Mapping) and _valid_quantity(value.get("q")):
+            shop_id = value.get("s")
+            cart[int(key)] = CartEntry(value["q"], shop_id if isinstance(shop_id, int) and shop_id > 0 else None)
     return cart
 
 
-def to_session(cart: dict[int, int]) -> dict[str, int]:
-    return {str(product_id): quantity for product_id, quantity in cart.items()}
+def to_session(cart: Cart) -> dict[str, dict[str, int | None]]:
+    return {str(product_id): {"q": entry.quantity, "s": entry.shop_id} for product_id, entry in cart.items()}
+
+
+def cart_quantity(cart: Cart) -> int:
+    return sum(entry.quantity for entry in cart.values())
 
 
 def _sellable_product(product_id: int) -> Product:
@@ -49,35 +72,41 @@ def _check_quantity(product: Product, quantity: int) -> None:
         raise CartError(f"Only {product.stock} of “{product.title}” left in stock.")
 
 
-def add_to_cart(cart: dict[int, int], product_id: int, quantity: int) -> tuple[dict[int, int], Product]:
-    """The cart with `quantity` more of the product; raises CartError when it cannot be sold."""
+def add_to_cart(cart: Cart, product_id: int, quantity: int, shop_id: int | None = None) -> tuple[Cart, Product]:
+    """The cart with `quantity` more of the product; raises CartError when it cannot be sold.
+
+    A line added from a curator's shop keeps that shop; adding the same product again from the
+    official store does not take it away.
+    """
     product = _sellable_product(product_id)
     if product_id not in cart and len(cart) >= MAX_CART_LINES:
         raise CartError(f"A cart holds at most {MAX_CART_LINES} different products.")
     if not 1 <= quantity <= MAX_LINE_QUANTITY:
         raise CartError(f"Choose a quantity from 1 to {MAX_LINE_QUANTITY}.")
-    _check_quantity(product, cart.get(product_id, 0) + quantity)
-    return {**cart, product_id: cart.get(product_id, 0) + quantity}, product
+    current = cart.get(product_id, CartEntry(0))
+    _check_quantity(product, current.quantity + quantity)
+    return {**cart, product_id: CartEntry(current.quantity + quantity, shop_id or current.shop_id)}, product
 
 
-def set_cart_quantity(cart: dict[int, int], product_id: int, quantity: int) -> dict[int, int]:
+def set_cart_quantity(cart: Cart, product_id: int, quantity: int) -> Cart:
     """The cart with the product's quantity set; 0 removes it."""
     if product_id not in cart:
         raise CartError("That product is not in your cart.")
     if quantity == 0:
         return remove_from_cart(cart, product_id)
     _check_quantity(_sellable_product(product_id), quantity)
-    return {**cart, product_id: quantity}
+    return {**cart, product_id: CartEntry(quantity, cart[product_id].shop_id)}
 
 
-def remove_from_cart(cart: dict[int, int], product_id: int) -> dict[int, int]:
-    return {pid: qty for pid, qty in cart.items() if pid != product_id}
+def remove_from_cart(cart: Cart, product_id: int) -> Cart:
+    return {pid: entry for pid, entry in cart.items() if pid != product_id}
 
 
 @dataclass(frozen=True)
 class CartLine:
     product: Product
     quantity: int
+    shop_id: int | None
     line_total: Money
     #: Why this line cannot be bought as it is, or "" when it can.
     problem: str
@@ -99,7 +128,7 @@ class CartSummary:
         return any(line.problem for line in self.lines)
 
     def requested_lines(self) -> list[RequestedLine]:
-        return [RequestedLine(line.product.id, line.quantity) for line in self.lines]
+        return [RequestedLine(line.product.id, line.quantity, line.shop_id) for line in self.lines]
 
 
 def _line_problem(product: Product, quantity: int, currency: str) -> str:
@@ -112,11 +141,15 @@ def _line_problem(product: Product, quantity: int, currency: str) -> str:
     return ""
 
 
-def summarize_cart(cart: dict[int, int], currency: str, shipping: ShippingRule) -> CartSummary:
+def summarize_cart(cart: Cart, currency: str, shipping: ShippingRule) -> CartSummary:
     """Lines with today's catalog prices; products that vanished are left out."""
     products = db.session.scalars(select(Product).where(Product.id.in_(cart)).order_by(Product.title)) if cart else []
     lines = [
-        CartLine(p, cart[p.id], p.price.times(cart[p.id]), _line_problem(p, cart[p.id], currency)) for p in products
+        CartLine(
+            p, cart[p.id].quantity, cart[p.id].shop_id, p.price.times(cart[p.id].quantity),
+            _line_problem(p, cart[p.id].quantity, currency),
+        )
+        for p in products
     ]
     subtotal = Money.zero(currency)
     for line in lines:

@@ -20,6 +20,8 @@ COUNTRIES = _countries()
 
 class AddToCartForm(FlaskForm):
     product_id = HiddenField(validators=[DataRequired()])
+    #: The handle of the curator's shop the shopper is buying from, if any.
+    shop = HiddenField(validators=[Optional(), Length(max=31)])
     quantity = IntegerField("Quantity", default=1, validators=[InputRequired(), NumberRange(1, MAX_LINE_QUANTITY)])
 
 

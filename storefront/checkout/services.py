@@ -1,7 +1,7 @@
 """Turning a cart into a pending order and a payment attempt."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from storefront.orders.models import Order
 from storefront.orders.services import CustomerDetails, ShippingRule
 from storefront.payments import services as payments
 from storefront.payments.providers import PaymentProvider
+from storefront.shops.services import earning_shop_ids
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,10 @@ def check_out(
 ) -> tuple[Order, str]:
     """Place the order (stock reserved) and open its payment; returns it and the payment URL.
 
+    A line keeps its curator's shop only while that shop may earn (published, not suspended).
     """
+    earning = earning_shop_ids({line.shop_id for line in requested if line.shop_id})
+    requested = [line if line.shop_id in earning else replace(line, shop_id=None) for line in requested]
     order = orders.place_order(
         requested, customer, user_id=user_id, currency=settings.currency,
         shipping=settings.shipping, payment_timeout=settings.payment_timeout,

@@ -13,6 +13,7 @@ from storefront.navigation import safe_next_path
 from storefront.orders.access import remember_placed_order
 from storefront.orders.services import CustomerDetails, OrderError
 from storefront.payments.providers import active_provider
+from storefront.shops.services import find_attributing_shop_id
 
 blueprint = Blueprint("checkout", __name__)
 
@@ -32,11 +33,11 @@ def _summary() -> carts.CartSummary:
     return carts.summarize_cart(_cart(), settings.currency, settings.shipping)
 
 
-def _cart() -> dict[int, int]:
+def _cart() -> carts.Cart:
     return carts.read_cart(session.get("cart"))
 
 
-def _save_cart(cart: dict[int, int]) -> None:
+def _save_cart(cart: carts.Cart) -> None:
     session["cart"] = carts.to_session(cart)
 
 
@@ -60,8 +61,9 @@ def add() -> Response:
         flash("Choose a quantity from 1 to 99.", "error")
         return redirect(back)
     _release_expired()
+    shop_id = find_attributing_shop_id(form.shop.data, product_id) if form.shop.data else None
     try:
-        new_cart, product = carts.add_to_cart(_cart(), product_id, form.quantity.data)
+        new_cart, product = carts.add_to_cart(_cart(), product_id, form.quantity.data, shop_id)
     except carts.CartError as error:
         flash(str(error), "error")
         return redirect(back)

@@ -93,6 +93,8 @@ class OrderLine(Base):
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int]
     line_total_minor: Mapped[int] = mapped_column(BigInteger)
+    #: The curator's shop the shopper added this line from, if any (attribution is the share package's).
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -48,6 +48,8 @@ class OrderNotFound(LookupError):
 class RequestedLine:
     product_id: int
     quantity: int
+    #: The curator's shop this line came through, already checked by the caller.
+    shop_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def place_order(
             OrderLine(
                 product_id=product.id, sku=product.sku, title=product.title,
                 unit_price_minor=product.price_minor, quantity=line.quantity, line_total_minor=line_total.minor,
+                shop_id=line.shop_id,
             )
         )
     shipping_cost = shipping.cost_for(subtotal)

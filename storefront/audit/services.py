@@ -1,0 +1,35 @@
+"""Recording and listing audit entries."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from storefront.audit.models import AuditEntry
+from storefront.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def record_audit(
+    *, actor_user_id: int | None, action: str, subject_type: str, subject_id: int, reason: str = "",
+    details: dict[str, object] | None = None,
+) -> AuditEntry:
+    """Append one entry (flushed, committed by the caller with the change it describes)."""
+    entry = AuditEntry(
+        actor_user_id=actor_user_id, action=action, subject_type=subject_type, subject_id=subject_id,
+        reason=reason, details=details or {},
+    )
+    db.session.add(entry)
+    db.session.flush()
+    log.info("audit: user %s did %s on %s %s (%s)", actor_user_id, action, subject_type, subject_id, reason)
+    return entry
+
+
+def list_audit_entries(*, subject_type: str | None = None, subject_id: int | None = None, limit: int = 200) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)
+    if subject_type is not None:
+        query = query.where(AuditEntry.subject_type == subject_type)
+    if subject_id is not None:
+        query = query.where(AuditEntry.subject_id == subject_id)
+    return list(db.session.scalars(query))

@@ -1,0 +1,1 @@
+"""The operator console (moderation now; payouts and reconciliation in later issues)."""

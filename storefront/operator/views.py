@@ -1,0 +1,63 @@
+"""Operator pages: shop moderation and the audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from storefront.audit.services import list_audit_entries
+from storefront.extensions import db
+from storefront.operator.access import operator_required
+from storefront.shops import services as shops
+from storefront.shops.forms import ReasonForm
+from storefront.shops.models import Shop
+
+blueprint = Blueprint("operator", __name__, url_prefix="/operator")
+
+
+@blueprint.route("/shops")
+@operator_required
+def shop_list() -> str:
+    query = request.args.get("q", "")[:100]
+    return render_template("operator/shops.html", shops=shops.search_shops(query), query=query, form=ReasonForm())
+
+
+def _shop(shop_id: int) -> Shop:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        abort(404, description="There is no such shop.")
+    return shop
+
+
+@blueprint.route("/shops/<int:shop_id>/suspend", methods=["POST"])
+@operator_required
+def suspend(shop_id: int) -> Response:
+    return _moderate(shop_id, shops.suspend_shop, "Shop suspended: its page is gone and it earns nothing.")
+
+
+@blueprint.route("/shops/<int:shop_id>/reinstate", methods=["POST"])
+@operator_required
+def reinstate(shop_id: int) -> Response:
+    return _moderate(shop_id, shops.reinstate_shop, "Suspension lifted.")
+
+
+def _moderate(shop_id: int, action: object, success: str) -> Response:
+    shop = _shop(shop_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash("Give a reason (at most 500 characters).", "error")
+        return redirect(url_for("operator.shop_list"))
+    try:
+        action(shop, actor_user_id=current_user.id, reason=form.reason.data)  # type: ignore[operator]
+    except shops.ShopError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("operator.shop_list"))
+
+
+@blueprint.route("/audit")
+@operator_required
+def audit_log() -> str:
+    return render_template("operator/audit.html", entries=list_audit_entries())

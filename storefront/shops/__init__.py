@@ -1,0 +1,1 @@
+"""Personal shops: curators build their own shop pages from the catalog."""
