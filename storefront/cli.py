@@ -50,10 +50,12 @@ def db_downgrade(revision: str) -> None:
     command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
 
 
-def _import(path: Path, *, update_existing: bool = True) -> None:
+def _import(path: Path, *, update_existing: bool = True, update_stock: bool = False) -> None:
     try:
         with path.open("rb") as stream:
-            report = import_catalog_csv(stream, current_app.config["CURRENCY"], update_existing=update_existing)
+            report = import_catalog_csv(
+                stream, current_app.config["CURRENCY"], update_existing=update_existing, update_stock=update_stock
+            )
     except CatalogImportError as error:
         db.session.rollback()
         for row_error in error.errors:
@@ -66,9 +68,13 @@ def _import(path: Path, *, update_existing: bool = True) -> None:
 
 @catalog_cli.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def catalog_import(csv_file: Path) -> None:
+@click.option(
+    "--update-stock", is_flag=True,
+    help="Also set existing products' stock from the file (a fresh shelf count); by default only new products take it.",
+)
+def catalog_import(csv_file: Path, update_stock: bool) -> None:
     """Create or update products by SKU from CSV_FILE; a file with any bad row imports nothing."""
-    _import(csv_file)
+    _import(csv_file, update_stock=update_stock)
 
 
 @catalog_cli.command("load-demo")

@@ -264,3 +264,24 @@ def place_order(app: Flask, database: Any, create_product: Callable[..., Any]) -
 @pytest.fixture
 def demo_catalog_path() -> Path:
     return Path(__file__).resolve().parent.parent / "storefront" / "catalog" / "demo" / "catalog.csv"
+
+
+@pytest.fixture
+def create_shop(database: Any, create_user: Any) -> Callable[..., Any]:
+    """A shop (published unless told otherwise) holding the given products, each with an optional note."""
+    from storefront.shops import services
+
+    made = Factories()
+
+    def create(*products: Any, user: Any = None, handle: str | None = None, published: bool = True, notes: dict[int, str] | None = None) -> Any:
+        number = made._next()
+        owner = user or create_user(email=f"curator{number}@example.com")
+        shop = services.open_shop(owner.id, handle or f"curator-{number}", f"Curator {number}")
+        for product in products:
+            services.add_item(shop, product.id, max_items=60, note=(notes or {}).get(product.id, ""))
+        if published:
+            services.publish_shop(shop)
+        db.session.commit()
+        return shop
+
+    return create

@@ -153,18 +153,25 @@ def parse_catalog_csv(stream: IO[bytes], currency: str) -> list[ProductRow]:
 
 
 def _unique_slug(title: str, sku: str, product_id: int | None) -> str:
-    slug = slugify(title)
-    owner = db.session.scalar(select(Product.id).where(Product.slug == slug))
-    if owner is None or owner == product_id:
-        return slug
-    return f"{slug}-{slugify(sku)}"
+    """The title's slug, else title-sku, else title-sku-2, ...: always free and within the column."""
+    base = slugify(title)[:100]
+    candidates = [base, f"{base}-{slugify(sku)[:40]}"]
+    number = 2
+    while True:
+        for slug in candidates:
+            owner = db.session.scalar(select(Product.id).where(Product.slug == slug))
+            if owner is None or owner == product_id:
+                return slug
+        candidates, number = [f"{candidates[1]}-{number}"], number + 1
 
 
-def apply_catalog_rows(rows: list[ProductRow], *, update_existing: bool = True) -> ImportReport:
+def apply_catalog_rows(rows: list[ProductRow], *, update_existing: bool = True, update_stock: bool = False) -> ImportReport:
     """Create or update products by SKU (flushed, not committed: the caller commits once).
 
-    With update_existing=False, products already in the catalog are left as they are (counted
-    unchanged): the demo loader must not reset stock that real orders have taken.
+    A new product takes the file's stock. An existing product keeps its stock unless
+    update_stock is set: the shelf count has moved since the file was written (sales, pending
+    reservations), and re-importing an old file must not put sold units back on sale.
+    With update_existing=False, existing products are left entirely alone (the demo loader).
     """
     report = ImportReport()
     categories = {c.name.lower(): c for c in db.session.scalars(select(Category))}
@@ -173,9 +180,10 @@ def apply_catalog_rows(rows: list[ProductRow], *, update_existing: bool = True) 
         category = categories.get(row.category_name.lower())
         if category is None:
             taken = {c.slug for c in categories.values()}
-            slug = base_slug = slugify(row.category_name)
+            slug = base_slug = slugify(row.category_name)[:70]
+            number = 2
             while slug in taken:
-                slug = f"{base_slug}-{len(taken)}"
+                slug, number = f"{base_slug}-{number}", number + 1
             category = Category(name=row.category_name, slug=slug, position=len(categories))
             db.session.add(category)
             categories[row.category_name.lower()] = category
@@ -189,7 +197,9 @@ def apply_catalog_rows(rows: list[ProductRow], *, update_existing: bool = True) 
             "currency": row.price.currency,
             "category_id": category.id,
         }
-        optional = {"stock": row.stock, "active": row.active, "featured": row.featured, "image": row.image}
+        optional = {"active": row.active, "featured": row.featured, "image": row.image}
+        if product is None or update_stock:
+            optional["stock"] = row.stock
         values.update({name: value for name, value in optional.items() if value is not None})
         if product is None:
             product = Product(sku=row.sku, slug=_unique_slug(row.title, row.sku, None), **values)
@@ -211,5 +221,8 @@ def apply_catalog_rows(rows: list[ProductRow], *, update_existing: bool = True) 
     return report
 
 
-def import_catalog_csv(stream: IO[bytes], currency: str, *, update_existing: bool = True) -> ImportReport:
-    return apply_catalog_rows(parse_catalog_csv(stream, currency), update_existing=update_existing)
+def import_catalog_csv(
+    stream: IO[bytes], currency: str, *, update_existing: bool = True, update_stock: bool = False
+) -> ImportReport:
+    rows = parse_catalog_csv(stream, currency)
+    return apply_catalog_rows(rows, update_existing=update_existing, update_stock=update_stock)

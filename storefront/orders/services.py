@@ -16,7 +16,7 @@ from storefront.catalog.models import Product
 from storefront.extensions import db
 from storefront.money import Money
 from storefront.orders.models import Order, OrderLine, OrderStatus
-from storefront.orders.states import transition_order
+from storefront.orders.states import open_order, transition_order
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +155,9 @@ def place_order(
         city=customer.city.strip(), region=customer.region.strip(), postal_code=customer.postal_code.strip(),
         country=customer.country.strip().upper(), currency=currency, subtotal_minor=subtotal.minor,
         shipping_minor=shipping_cost.minor, total_minor=(subtotal + shipping_cost).minor,
-        status=OrderStatus.PENDING, created_at=now, expires_at=now + payment_timeout, lines=order_lines,
+        created_at=now, expires_at=now + payment_timeout, lines=order_lines, status_changes=[],
     )
+    open_order(order, actor="customer" if user_id is None else f"user:{user_id}")
     db.session.add(order)
     db.session.flush()
     log.info("order %s placed: %s lines, total %s", order.number, len(order_lines), order.total)
@@ -198,6 +199,14 @@ def expire_order(order: Order) -> bool:
     if moved:
         _release_stock(order)
     return moved
+
+
+def expire_if_overdue(order: Order) -> bool:
+    """Expire one pending order whose payment time is over (locking it first); True when it moved."""
+    locked = find_order_by_number(order.number, lock=True)
+    if locked is None or locked.status_enum is not OrderStatus.PENDING or locked.expires_at > clock.now():
+        return False
+    return expire_order(locked)
 
 
 def expire_due_orders(now: datetime | None = None, limit: int = 500) -> int:

@@ -33,3 +33,11 @@ def transition_order(order: Order, target: OrderStatus, *, actor: str, reason: s
         OrderStatusChange(from_status=current.value, to_status=target.value, actor=actor, reason=reason)
     )
     return True
+
+
+def open_order(order: Order, *, actor: str) -> None:
+    """Give a new order its first status, pending, and the first line of its history."""
+    order.status = OrderStatus.PENDING
+    order.status_changes.append(
+        OrderStatusChange(from_status=None, to_status=OrderStatus.PENDING.value, actor=actor, reason="order placed")
+    )

@@ -31,6 +31,10 @@ class Payment(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default=PaymentStatus.STARTED)
     failure_reason: Mapped[str] = mapped_column(String(255), default="")
+    #: When the provider confirmed it.
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: True for the one payment that moved its order to paid; any other success is a charge to refund.
+    paid_the_order: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 

@@ -46,9 +46,9 @@ def get_payment(provider: str, reference: str) -> Payment:
     return payment
 
 
-def find_succeeded_payment(order: Order) -> Payment | None:
-    query = select(Payment).where(Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED)
-    return db.session.scalar(query.order_by(Payment.id))
+def find_order_payment(order: Order) -> Payment | None:
+    """The payment that paid the order, if any."""
+    return db.session.scalar(select(Payment).where(Payment.order_id == order.id, Payment.paid_the_order.is_(True)))
 
 
 def _event_payment(event: PaymentEvent, order: Order) -> Payment:
@@ -76,15 +76,22 @@ def apply_payment_succeeded(event: PaymentEvent) -> str:
     if event.amount_minor != order.total_minor or event.currency != order.currency:
         log.error("event %s: paid %s %s for order %s of %s", event.event_id, event.amount_minor, event.currency, order.number, order.total)
         return "ignored: amount does not match the order total"
+    # The same payment reported again (another event type, a retry) is harmless; a different
+    # payment succeeding for an order that is already paid is a second charge.
+    reported_before = payment.status == PaymentStatus.SUCCEEDED
     transition_payment(payment, PaymentStatus.SUCCEEDED)
     status = order.status_enum
     if status is OrderStatus.PENDING:
         orders.mark_order_paid(order, actor=f"provider:{event.provider}")
+        payment.paid_the_order = True
         return "applied"
     if status in (OrderStatus.EXPIRED, OrderStatus.CANCELED):
         log.warning("order %s was %s when payment %s arrived; it needs a refund", order.number, status, payment.reference)
         return f"needs refund: order was {status.value}"
-    return "ignored: order already paid" if find_succeeded_payment(order) is payment else "needs refund: paid twice"
+    if reported_before or payment.paid_the_order:
+        return "ignored: order already paid"
+    log.error("order %s was paid twice; payment %s needs a refund", order.number, payment.reference)
+    return "needs refund: paid twice"
 
 
 def apply_payment_failed(event: PaymentEvent) -> str:
@@ -105,8 +112,14 @@ def apply_refund_succeeded(event: PaymentEvent) -> str:
         return "ignored: unknown payment"
     order = db.session.get(Order, payment.order_id, with_for_update=True)
     assert order is not None
-    if event.amount_minor is None or event.currency != order.currency or not event.refund_reference:
-        return "ignored: refund without amount, currency or reference"
+    if event.amount_minor is None or event.amount_minor <= 0 or event.currency != order.currency or not event.refund_reference:
+        return "ignored: refund without a positive amount, its currency or a reference"
+    # Only the payment that paid the order counts toward the order's refunds; a refund of a
+    # payment the order never kept (late or second charge) is recorded on its own.
+    counts_for_order = payment.paid_the_order and order.status_enum in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+    if counts_for_order and event.amount_minor > order.total_minor - order.refunded_minor:
+        log.error("refund %s of %s exceeds what is left on order %s", event.refund_reference, event.amount_minor, order.number)
+        return "ignored: refund larger than what is left on the order"
     refund = Refund(
         order_id=order.id, payment_id=payment.id, provider=event.provider, reference=event.refund_reference,
         amount_minor=event.amount_minor, currency=order.currency,
@@ -116,13 +129,15 @@ def apply_refund_succeeded(event: PaymentEvent) -> str:
             db.session.add(refund)
     except IntegrityError:
         return "ignored: refund already recorded"
+    if not counts_for_order:
+        return f"applied: refund of a payment order {order.number} did not keep"
     orders.record_order_refund(order, Money(event.amount_minor, order.currency), actor=f"provider:{event.provider}")
     return "applied"
 
 
 def refund_order(order: Order, amount: Money, provider: PaymentProvider, *, reason: str = "") -> str:
     """Ask the provider to refund part or all of a paid order; the refund is recorded from its event."""
-    payment = find_succeeded_payment(order)
+    payment = find_order_payment(order)
     if payment is None or payment.provider != provider.name:
         raise ProviderError("This order has no successful payment with this provider to refund.")
     left = order.total - order.refunded

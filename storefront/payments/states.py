@@ -1,6 +1,7 @@
 """The payment attempt state machine."""
 from __future__ import annotations
 
+from storefront import clock
 from storefront.payments.models import Payment, PaymentStatus
 from storefront.states import StateMachine
 
@@ -21,4 +22,6 @@ def transition_payment(payment: Payment, target: PaymentStatus) -> bool:
     if not PAYMENT_TRANSITIONS.check(PaymentStatus(payment.status), target):
         return False
     payment.status = target
+    if target is PaymentStatus.SUCCEEDED:
+        payment.succeeded_at = clock.now()
     return True

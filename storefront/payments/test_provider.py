@@ -18,7 +18,10 @@ from flask import url_for
 from werkzeug.datastructures import Headers
 
 from storefront import clock
-from storefront.orders.models import Order
+from storefront.extensions import db
+from storefront.orders import services as orders
+from storefront.orders.models import Order, OrderStatus
+from storefront.payments.models import Payment, PaymentStatus
 from storefront.payments.providers import EventKind, MalformedEvent, PaymentEvent, PaymentStart, RefundRequest
 from storefront.payments.signatures import sign, verify
 from storefront.payments.webhooks import WebhookResult, process_webhook
@@ -39,6 +42,13 @@ TEST_CARDS = {
 
 class UnknownTestCard(ValueError):
     pass
+
+
+class TestPaymentOutcome(StrEnum):
+    PAID = "paid"
+    DECLINED = "declined"
+    #: Paid already, canceled, or expired (now or before): nothing to charge.
+    ORDER_CLOSED = "order_closed"
 
 
 def webhook_secret_for(secret_key: str, configured: str = "") -> str:
@@ -120,3 +130,19 @@ class TestPaymentProvider:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def pay_with_test_card(provider: TestPaymentProvider, payment: Payment, card_number: str) -> TestPaymentOutcome:
+    """Charge a test card for this payment attempt; the order is locked while it is decided.
+
+    An order past its payment time is expired here rather than charged. Raises UnknownTestCard.
+    """
+    order = db.session.get(Order, payment.order_id, with_for_update=True)
+    assert order is not None
+    if payment.status == PaymentStatus.SUCCEEDED or order.status_enum is not OrderStatus.PENDING:
+        return TestPaymentOutcome.ORDER_CLOSED
+    if not orders.is_payable(order):
+        orders.expire_order(order)
+        return TestPaymentOutcome.ORDER_CLOSED
+    provider.pay(order=order, reference=payment.reference, card_number=card_number)
+    return TestPaymentOutcome.PAID if order.status_enum is OrderStatus.PAID else TestPaymentOutcome.DECLINED

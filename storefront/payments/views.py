@@ -9,14 +9,16 @@ from werkzeug.wrappers import Response
 from storefront.extensions import csrf, db
 from storefront.orders import services as orders
 from storefront.orders.access import ensure_can_view_order
-from storefront.orders.models import Order, OrderStatus
+from storefront.orders.models import Order
 from storefront.payments import services
 from storefront.payments.forms import TestCardForm
 from storefront.payments.models import PaymentStatus
 from storefront.orders.views import find_visible_order
 from storefront.payments.providers import MalformedEvent, UnknownProvider, active_provider, get_provider
 from storefront.payments.signatures import InvalidSignature
-from storefront.payments.test_provider import TestPaymentProvider, UnknownTestCard
+from storefront.payments.test_provider import (
+    TestPaymentOutcome, TestPaymentProvider, UnknownTestCard, pay_with_test_card,
+)
 from storefront.payments.webhooks import process_webhook
 
 log = logging.getLogger(__name__)
@@ -54,28 +56,27 @@ def test_checkout(reference: str) -> Response | tuple[str, int]:
     payment = services.find_payment(provider.name, reference) if len(reference) <= 64 else None
     if payment is None:
         abort(404, description="This payment link is not valid.")
-    order = db.session.get(Order, payment.order_id, with_for_update=request.method == "POST")
+    order = db.session.get(Order, payment.order_id)
     assert order is not None
     ensure_can_view_order(order)
-    if payment.status == PaymentStatus.SUCCEEDED or order.status_enum is not OrderStatus.PENDING:
+    if payment.status == PaymentStatus.SUCCEEDED or not orders.is_payable(order):
+        if request.method == "POST" and orders.expire_if_overdue(order):
+            db.session.commit()
         return redirect(f"/orders/{order.number}")
     form = TestCardForm()
     status, message = 200, ""
-    if not orders.is_payable(order):
-        if request.method == "POST" and orders.expire_order(order):
-            db.session.commit()
-        return redirect(f"/orders/{order.number}")
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
             try:
-                provider.pay(order=order, reference=reference, card_number=form.card_number.data)
+                outcome = pay_with_test_card(provider, payment, form.card_number.data)
             except UnknownTestCard as error:
                 form.card_number.errors.append(str(error))
             else:
                 db.session.commit()
-                if order.status_enum is OrderStatus.PAID:
+                if outcome is TestPaymentOutcome.PAID:
                     flash("Payment received. Thank you for your order!", "success")
+                if outcome is not TestPaymentOutcome.DECLINED:
                     return redirect(f"/orders/{order.number}")
                 status, message = 402, "Your card was declined. Nothing was charged; try another card."
     minutes = current_app.config["ORDER_PAYMENT_TIMEOUT_MINUTES"]

@@ -111,3 +111,36 @@ def test_demo_catalog_reload_keeps_stock_that_orders_took(runner: Any) -> None:
     db.session.commit()
     runner.invoke(args=["catalog", "load-demo"])
     assert db.session.get(Product, product.id).stock == 0  # type: ignore[union-attr]
+
+
+def test_catalog_reimport_keeps_stock_that_sales_took(runner: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "TEE-1,Linen Tee,,24.90,USD,Apparel,1,true,false,\n")
+    runner.invoke(args=["catalog", "import", str(path)])
+    db.session.scalar(select(Product).where(Product.sku == "TEE-1")).stock = 0  # type: ignore[union-attr]
+    db.session.commit()
+    runner.invoke(args=["catalog", "import", str(path)])
+    assert db.session.scalar(select(Product.stock).where(Product.sku == "TEE-1")) == 0
+
+
+def test_catalog_import_update_stock_sets_a_fresh_shelf_count(runner: Any, tmp_path: Path) -> None:
+    runner.invoke(args=["catalog", "import", str(write_csv(tmp_path, "TEE-1,Linen Tee,,24.90,USD,Apparel,1,true,false,\n"))])
+    path = write_csv(tmp_path, "TEE-1,Linen Tee,,24.90,USD,Apparel,40,true,false,\n", "count.csv")
+    result = runner.invoke(args=["catalog", "import", "--update-stock", str(path)])
+    assert "1 updated" in result.output
+    assert db.session.scalar(select(Product.stock).where(Product.sku == "TEE-1")) == 40
+
+
+def test_catalog_import_gives_colliding_category_slugs_distinct_numbers(runner: Any, tmp_path: Path) -> None:
+    body = "A-1,One,,1.00,USD,Hats & Caps,1,,,\nA-2,Two,,1.00,USD,Hats Caps,1,,,\nA-3,Three,,1.00,USD,Hats-Caps,1,,,\n"
+    result = runner.invoke(args=["catalog", "import", str(write_csv(tmp_path, body))])
+    assert result.exit_code == 0, result.output
+    assert sorted(db.session.scalars(select(Category.slug))) == ["hats-caps", "hats-caps-2", "hats-caps-3"]
+
+
+def test_catalog_import_keeps_long_colliding_slugs_within_the_column(runner: Any, tmp_path: Path) -> None:
+    title = "Very " * 60
+    body = f"A-1,{title},,1.00,USD,X,1,,,\nA-2,{title[:200]},,1.00,USD,X,1,,,\n"
+    result = runner.invoke(args=["catalog", "import", str(write_csv(tmp_path, body.replace(title, title[:200])))])
+    assert result.exit_code == 0, result.output
+    slugs = list(db.session.scalars(select(Product.slug)))
+    assert len(set(slugs)) == 2 and all(len(slug) <= 160 for slug in slugs)

@@ -50,6 +50,7 @@ def test_checkout_creates_a_pending_order_with_reserved_stock(browser: Any, crea
     checkout_one(browser, product, 2)
     order = only_order(database)
     assert order.status == OrderStatus.PENDING
+    assert [(c.from_status, c.to_status) for c in order.status_changes] == [(None, "pending")]
     assert stock_of(database, product.id) == 3
     assert "Your cart is empty" in browser.get("/cart").get_data(as_text=True)
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-NASTY = ["", "%00", "\x00", "'; DROP TABLE products; --", "ü" * 300, "9" * 40, "-1", "<script>alert(1)</script>", "../../etc/passwd"]
+NASTY = ["/\r\nX-Injected: 1", "", "%00", "\x00", "'; DROP TABLE products; --", "ü" * 300, "9" * 40, "-1", "<script>alert(1)</script>", "../../etc/passwd"]
 
 GET_PATHS = [
     "/search?q={v}", "/search?q=tee&page={v}&sort={v}", "/categories/{v}", "/products/{v}", "/orders/{v}",
@@ -15,7 +15,9 @@ POSTS = [
     ("/cart/add", {"product_id": "{v}", "quantity": "{v}"}),
     ("/cart/update", {"product_id": "{v}", "quantity": "{v}"}),
     ("/cart/remove", {"product_id": "{v}"}),
-    ("/login", {"email": "{v}", "password": "{v}"}),
+    ("/login?next={v}", {"email": "{v}", "password": "{v}"}),
+    ("/cart/add", {"product_id": "1", "quantity": "1", "next": "{v}"}),
+    ("/me/shop/items", {"product_id": "1", "next": "{v}"}),
     ("/signup", {"email": "{v}", "display_name": "{v}", "password": "{v}", "confirm": "{v}"}),
     ("/orders/{v}/cancel", {}),
     ("/orders/{v}/pay", {}),

@@ -45,5 +45,5 @@ def test_wrong_method_gets_405_not_500(browser: Any) -> None:
 
 def test_safe_next_path_accepts_only_same_site_paths() -> None:
     assert safe_next_path("/cart") == "/cart"
-    for unsafe in ["//evil.example", "https://evil.example/", "javascript:alert(1)", "/\\evil", None, ""]:
+    for unsafe in ["//evil.example", "https://evil.example/", "javascript:alert(1)", "/\\evil", "/\r\nSet-Cookie: x=1", None, ""]:
         assert safe_next_path(unsafe) == "/"

@@ -132,3 +132,47 @@ def test_webhook_payment_for_an_expired_order_is_kept_for_a_refund(
     post_event(browser, *succeeded_event(provider, order))
     assert status_of(database, order) == OrderStatus.EXPIRED
     assert database.session.scalar(select(WebhookEvent.outcome)) == "needs refund: order was expired"
+
+
+def refund_event(provider: TestPaymentProvider, reference: str, amount_minor: int) -> tuple[bytes, dict[str, str]]:
+    data = {"payment_reference": reference, "refund_reference": f"tr_{amount_minor}", "amount_minor": amount_minor, "currency": "USD"}
+    body, headers = provider.build_event(EventKind.REFUND_SUCCEEDED, data)
+    return body, dict(headers)
+
+
+def outcomes(database: Any) -> list[str]:
+    return list(database.session.scalars(select(WebhookEvent.outcome).order_by(WebhookEvent.id)))
+
+
+def test_refund_events_with_a_bad_amount_are_acknowledged_and_ignored(browser: Any, provider: Any, place_order: Any, database: Any) -> None:
+    order = place_order()
+    post_event(browser, *succeeded_event(provider, order))
+    for amount in (0, order.total_minor + 1):
+        assert post_event(browser, *refund_event(provider, "tp_ref", amount)).status_code == 200
+    assert status_of(database, order) == OrderStatus.PAID
+    assert [o.split(":")[0] for o in outcomes(database)[1:]] == ["ignored", "ignored"]
+
+
+def test_refund_of_a_late_payment_is_recorded_without_touching_the_expired_order(
+    browser: Any, provider: Any, place_order: Any, database: Any, frozen_clock: Any
+) -> None:
+    from storefront.orders.services import expire_due_orders
+    from storefront.payments.models import Refund
+
+    order = place_order()
+    frozen_clock.advance(minutes=31)
+    expire_due_orders()
+    database.session.commit()
+    post_event(browser, *succeeded_event(provider, order))
+    response = post_event(browser, *refund_event(provider, "tp_ref", order.total_minor))
+    assert response.status_code == 200
+    assert status_of(database, order) == OrderStatus.EXPIRED
+    assert database.session.scalar(select(func.count()).select_from(Refund)) == 1
+
+
+def test_a_second_payment_for_a_paid_order_is_flagged_for_refund(browser: Any, provider: Any, place_order: Any, database: Any) -> None:
+    order = place_order()
+    post_event(browser, *succeeded_event(provider, order, payment_reference="tp_second"))
+    post_event(browser, *succeeded_event(provider, order, payment_reference="tp_first"))
+    post_event(browser, *succeeded_event(provider, order, payment_reference="tp_second"))
+    assert outcomes(database) == ["applied", "needs refund: paid twice", "ignored: order already paid"]

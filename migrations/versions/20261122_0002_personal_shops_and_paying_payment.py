@@ -1,8 +1,8 @@
-"""personal shops, looks and audit log
+"""personal shops, looks, audit log; which payment paid an order
 
 Revision ID: 0002
 Revises: 0001
-Created: 2026-11-22 04:37:03.139758
+Created: 2026-11-22 04:43:39.664909
 """
 from __future__ import annotations
 
@@ -101,9 +101,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_order_lines_shop_id'), ['shop_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_order_lines_shop_id_shops'), 'shops', ['shop_id'], ['id'])
 
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('succeeded_at', storefront.sqltypes.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('paid_the_order', sa.Boolean(), nullable=False))
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_column('paid_the_order')
+        batch_op.drop_column('succeeded_at')
+
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_order_lines_shop_id_shops'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_order_lines_shop_id'))
