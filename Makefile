@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 WORKERS ?= 2
+# Threads, not sync workers: browsers open speculative connections that send nothing, and
+# each one would hold a sync worker until it times out.
+THREADS ?= 4
 export FLASK_APP := wsgi
 
 .PHONY: run test install install-dev migrate demo lint serve clean
@@ -30,9 +33,10 @@ migrate: install
 
 demo: migrate
 	$(BIN)/flask catalog load-demo
+	$(BIN)/flask demo load
 
 serve: install
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --access-logfile - wsgi:app
 
 run: demo serve
 

@@ -21,6 +21,7 @@ db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 catalog_cli = AppGroup("catalog", help="The retailer's catalog.")
 users_cli = AppGroup("users", help="Accounts.")
 orders_cli = AppGroup("orders", help="Orders.")
+demo_cli = AppGroup("demo", help="Demo accounts and shops for a local try-out.")
 
 
 def alembic_config(database_url: str):  # type: ignore[no-untyped-def]
@@ -117,6 +118,16 @@ def orders_expire() -> None:
     click.echo(f"{count} order(s) expired")
 
 
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Create the demo shopper, operator and curators' shops (needs the demo catalog; safe to run again)."""
+    from storefront.demo import load_demo_data
+
+    created = load_demo_data(current_app.config["SHOP_MAX_ITEMS"])
+    db.session.commit()
+    click.echo(f"demo data: {', '.join(created) if created else 'already loaded'}")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, catalog_cli, users_cli, orders_cli):
+    for group in (db_cli, catalog_cli, users_cli, orders_cli, demo_cli):
         app.cli.add_command(group)

@@ -144,3 +144,19 @@ def test_catalog_import_keeps_long_colliding_slugs_within_the_column(runner: Any
     assert result.exit_code == 0, result.output
     slugs = list(db.session.scalars(select(Product.slug)))
     assert len(set(slugs)) == 2 and all(len(slug) <= 160 for slug in slugs)
+
+
+def test_demo_data_loads_accounts_and_shops_once(runner: Any) -> None:
+    from storefront.accounts.services import authenticate
+    from storefront.shops.models import Shop
+
+    runner.invoke(args=["catalog", "load-demo"])
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "@ana" in first.output
+    second = runner.invoke(args=["demo", "load"])
+    assert "already loaded" in second.output
+    shops = list(db.session.scalars(select(Shop)))
+    assert len(shops) == 3 and all(shop.is_public and shop.looks for shop in shops)
+    operator = authenticate("operator@demo.example.com", "demo-operator-pass")
+    assert operator is not None and operator.is_operator
