@@ -51,6 +51,7 @@ $(CHROMIUM):
 
 # The suite runs on SQLite always, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-dev $(CHROMIUM)
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	TEST_DATABASE_URL= $(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

@@ -1,16 +1,15 @@
 """Browsing the catalog: featured products, category listings, search."""
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import Select, func, or_, select
 
 from storefront.catalog.models import Category, Product
 from storefront.extensions import db
+from storefront.listing import Page, clamp_page, contains_pattern
 
 
 class ProductNotFound(LookupError):
@@ -43,26 +42,6 @@ _ORDERINGS = {
     ProductSort.PRICE_HIGH: (Product.price_minor.desc(), Product.id),
     ProductSort.TITLE: (Product.title, Product.id),
 }
-
-
-@dataclass(frozen=True)
-class ProductPage:
-    products: list[Product]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def page_count(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.page_count
 
 
 def slugify(text: str) -> str:
@@ -100,24 +79,23 @@ def list_featured_products(limit: int = 8) -> list[Product]:
     return list(db.session.scalars(query))
 
 
-def _paginate(query: Select[tuple[Product]], sort: ProductSort, page: int, per_page: int) -> ProductPage:
+def _paginate(query: Select[tuple[Product]], sort: ProductSort, page: int, per_page: int) -> Page[Product]:
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page_count = max(1, math.ceil(total / per_page))
-    page = min(max(page, 1), page_count)
+    page = clamp_page(page, total, per_page)
     rows = db.session.scalars(query.order_by(*_ORDERINGS[sort]).offset((page - 1) * per_page).limit(per_page))
-    return ProductPage(products=list(rows), page=page, per_page=per_page, total=total)
+    return Page(items=list(rows), page=page, per_page=per_page, total=total)
 
 
-def list_category_products(category: Category, sort: ProductSort, page: int, per_page: int) -> ProductPage:
+def list_category_products(category: Category, sort: ProductSort, page: int, per_page: int) -> Page[Product]:
     query = select(Product).where(Product.category_id == category.id, Product.active.is_(True))
     return _paginate(query, sort, page, per_page)
 
 
-def search_products(text: str, sort: ProductSort, page: int, per_page: int) -> ProductPage:
+def search_products(text: str, sort: ProductSort, page: int, per_page: int) -> Page[Product]:
     """Active products whose every word appears in the title, description or SKU (case-insensitive)."""
     query = select(Product).where(Product.active.is_(True))
     for word in text.split()[:8]:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(word)
         query = query.where(
             or_(
                 Product.title.ilike(pattern, escape="\\"),

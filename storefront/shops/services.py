@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from storefront.audit.services import record_audit
 from storefront.catalog.models import Product
 from storefront.catalog.services import slugify
 from storefront.extensions import db
+from storefront.listing import Page, clamp_page, contains_pattern
 from storefront.shops.models import Look, LookItem, Shop, ShopItem, ShopStatus
 from storefront.states import StateMachine
 
@@ -318,37 +318,17 @@ class ShopCard:
     item_count: int
 
 
-@dataclass(frozen=True)
-class ShopPage:
-    cards: list[ShopCard]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def page_count(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.page_count
-
-
 def _public() -> tuple[object, ...]:
     return (Shop.status == ShopStatus.PUBLISHED, Shop.suspended_at.is_(None))
 
 
-def list_public_shops(sort: ShopSort, page: int, per_page: int) -> ShopPage:
+def list_public_shops(sort: ShopSort, page: int, per_page: int) -> Page[ShopCard]:
     counts = (
         select(ShopItem.shop_id, func.count().label("item_count")).group_by(ShopItem.shop_id).subquery()
     )
     item_count = func.coalesce(counts.c.item_count, 0)
     total = db.session.scalar(select(func.count()).select_from(Shop).where(*_public())) or 0
-    page = min(max(page, 1), max(1, math.ceil(total / per_page)))
+    page = clamp_page(page, total, per_page)
     ordering = (
         (Shop.published_at.desc(), Shop.id.desc()) if sort is ShopSort.NEWEST else (item_count.desc(), Shop.id.desc())
     )
@@ -361,7 +341,7 @@ def list_public_shops(sort: ShopSort, page: int, per_page: int) -> ShopPage:
         .limit(per_page)
     )
     cards = [ShopCard(shop, count) for shop, count in db.session.execute(query)]
-    return ShopPage(cards=cards, page=page, per_page=per_page, total=total)
+    return Page(items=cards, page=page, per_page=per_page, total=total)
 
 
 def list_recommendations(product_id: int, limit: int = 3) -> list[ShopItem]:
@@ -422,6 +402,6 @@ def search_shops(text: str, limit: int = 100) -> list[Shop]:
     """For operators: shops whose handle or title contains the text, suspended ones included."""
     query = select(Shop).order_by(Shop.created_at.desc()).limit(limit)
     if text.strip():
-        pattern = "%" + text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(text.strip().lower())
         query = query.where(Shop.handle.like(pattern, escape="\\") | func.lower(Shop.title).like(pattern, escape="\\"))
     return list(db.session.scalars(query))

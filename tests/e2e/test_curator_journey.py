@@ -59,7 +59,7 @@ def test_curator_builds_and_publishes_a_shop_on_a_phone(phone: Any, chromium: An
 
     phone.goto("/me/shop")
     assert phone.locator(".editor-item").count() == 10
-    first, second = phone.locator(".editor-item").nth(0), phone.locator(".editor-item").nth(1)
+    first = phone.locator(".editor-item").nth(0)
     first.get_by_label("Why you love it").fill('Goes with everything <script>alert("x")</script>')
     first.get_by_role("button", name="Save note").click()
     phone.locator(".editor-item").nth(1).get_by_label("Why you love it").fill("My favourite for rainy days.")
