@@ -22,11 +22,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from storefront.extensions import csrf, db, login_manager
+    from storefront.extensions import csrf, db, limiter, login_manager
 
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     from storefront import web
     from storefront.accounts import views as account_views
@@ -36,12 +37,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from storefront.operator import views as operator_views
     from storefront.payments import views as payment_views
     from storefront.shops import views as shop_views
+    from share import views as share_views
 
     from storefront.payments import registry as payment_registry
 
     web.init_app(app)
     payment_registry.init_app(app)
-    for module in (account_views, catalog_views, checkout_views, order_views, payment_views, shop_views, operator_views):
+    for module in (account_views, catalog_views, checkout_views, order_views, payment_views, shop_views, operator_views, share_views):
         app.register_blueprint(module.blueprint)
 
     from storefront import cli

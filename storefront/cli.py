@@ -119,9 +119,18 @@ def orders_expire() -> None:
 
 
 @demo_cli.command("load")
-def demo_load() -> None:
+@click.option("--allow-public", is_flag=True, help="Load even though BASE_URL is not a local address.")
+def demo_load(allow_public: bool) -> None:
     """Create the demo shopper, operator and curators' shops (needs the demo catalog; safe to run again)."""
+    from urllib.parse import urlsplit
+
     from storefront.demo import load_demo_data
+
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or ""
+    if host not in {"127.0.0.1", "localhost", "::1"} and not allow_public:
+        click.echo(f"error: BASE_URL is {host}, not this machine: demo accounts have published passwords, so they are"
+                   " only loaded locally (use --allow-public to insist)", err=True)
+        sys.exit(1)
 
     created = load_demo_data(current_app.config["SHOP_MAX_ITEMS"])
     db.session.commit()

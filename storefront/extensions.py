@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, MetaData, create_engine, event
@@ -72,3 +74,5 @@ class Database:
 db = Database()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+#: Storage from RATELIMIT_STORAGE_URI: memory by default (per worker), Redis when REDIS_URL is set.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

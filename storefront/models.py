@@ -6,5 +6,6 @@ from storefront.extensions import Base
 from storefront.orders.models import Order, OrderLine, OrderStatusChange
 from storefront.payments.models import Payment, Refund, WebhookEvent
 from storefront.shops.models import Look, LookItem, Shop, ShopItem
+from share.models import Click, KnownVisitor, OrderAttribution, ShareLink, Touch
 
-__all__ = ["AuditEntry", "Base", "Category", "Look", "LookItem", "Shop", "ShopItem", "Order", "OrderLine", "OrderStatusChange", "Payment", "Product", "Refund", "User", "WebhookEvent"]
+__all__ = ["AuditEntry", "Base", "Category", "Click", "KnownVisitor", "OrderAttribution", "ShareLink", "Touch", "Look", "LookItem", "Shop", "ShopItem", "Order", "OrderLine", "OrderStatusChange", "Payment", "Product", "Refund", "User", "WebhookEvent"]

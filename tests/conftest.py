@@ -267,8 +267,11 @@ def demo_catalog_path() -> Path:
 
 
 @pytest.fixture
-def create_shop(database: Any, create_user: Any) -> Callable[..., Any]:
-    """A shop (published unless told otherwise) holding the given products, each with an optional note."""
+def create_shop(database: Any, create_user: Any, create_product: Callable[..., Any]) -> Callable[..., Any]:
+    """A shop (published unless told otherwise) holding the given products, each with an optional note.
+
+    A published shop needs a product: one is made when none is given.
+    """
     from storefront.shops import services
 
     made = Factories()
@@ -277,6 +280,8 @@ def create_shop(database: Any, create_user: Any) -> Callable[..., Any]:
         number = made._next()
         owner = user or create_user(email=f"curator{number}@example.com")
         shop = services.open_shop(owner.id, handle or f"curator-{number}", f"Curator {number}")
+        if published and not products:
+            products = (create_product(),)
         for product in products:
             services.add_item(shop, product.id, max_items=60, note=(notes or {}).get(product.id, ""))
         if published:

@@ -103,7 +103,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('succeeded_at', storefront.sqltypes.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('paid_the_order', sa.Boolean(), nullable=False))
+        batch_op.add_column(sa.Column('paid_the_order', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 

@@ -10,8 +10,9 @@ from storefront.orders import services as orders
 from storefront.orders.models import Order
 from storefront.orders.services import CustomerDetails, ShippingRule
 from storefront.payments import services as payments
+from share.services import AttributionSettings, attribute_order
 from storefront.payments.providers import PaymentProvider
-from storefront.shops.services import earning_shop_ids
+from storefront.shops.services import earning_pairs
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,15 @@ def release_expired_reservations() -> int:
     return orders.expire_due_orders()
 
 
+@dataclass(frozen=True)
+class Referral:
+    """What the browser and the account know about the curators who brought this shopper."""
+
+    touch_ids: list[int]
+    visitor_id: str | None
+    settings: AttributionSettings
+
+
 def check_out(
     requested: list[orders.RequestedLine],
     customer: CustomerDetails,
@@ -49,16 +59,20 @@ def check_out(
     user_id: int | None,
     settings: StoreSettings,
     provider: PaymentProvider,
+    referral: Referral,
 ) -> tuple[Order, str]:
-    """Place the order (stock reserved) and open its payment; returns it and the payment URL.
+    """Place the order (stock reserved), record who referred it and why, and open its payment.
 
-    A line keeps its curator's shop only while that shop may earn (published, not suspended).
+    A line keeps its curator's shop only while that shop may earn (published, not suspended) and
+    still holds the product;
+    the other lines take the shop that wins the attribution, if any.
     """
-    earning = earning_shop_ids({line.shop_id for line in requested if line.shop_id})
-    requested = [line if line.shop_id in earning else replace(line, shop_id=None) for line in requested]
+    earning = earning_pairs({(line.shop_id, line.product_id) for line in requested if line.shop_id})
+    requested = [line if (line.shop_id, line.product_id) in earning else replace(line, shop_id=None) for line in requested]
     order = orders.place_order(
         requested, customer, user_id=user_id, currency=settings.currency,
         shipping=settings.shipping, payment_timeout=settings.payment_timeout,
     )
+    attribute_order(order, touch_ids=referral.touch_ids, visitor_id=referral.visitor_id, settings=referral.settings)
     _payment, redirect_url = payments.start_payment(order, provider)
     return order, redirect_url

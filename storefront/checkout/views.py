@@ -7,12 +7,16 @@ from werkzeug.wrappers import Response
 
 from storefront.checkout import cart as carts
 from storefront.checkout.forms import AddToCartForm, CartLineForm, CheckoutForm
-from storefront.checkout.services import StoreSettings, check_out, release_expired_reservations
+from storefront.checkout.services import Referral, StoreSettings, check_out, release_expired_reservations
 from storefront.extensions import db
 from storefront.navigation import safe_next_path
 from storefront.orders.access import remember_placed_order
 from storefront.orders.services import CustomerDetails, OrderError
 from storefront.payments.providers import active_provider
+from share import visits
+from share.attribution import AttributionModel
+from share.services import AttributionSettings, preview_referrer, record_cart_touch
+from share.views import attribution_window, current_visitor_id, remember_touch
 from storefront.shops.services import find_attributing_shop_id
 
 blueprint = Blueprint("checkout", __name__)
@@ -31,6 +35,15 @@ def _summary() -> carts.CartSummary:
     _release_expired()
     settings = _settings()
     return carts.summarize_cart(_cart(), settings.currency, settings.shipping)
+
+
+def _referral() -> Referral:
+    cookie = visits.read_attribution(request)
+    settings = AttributionSettings(
+        model=AttributionModel(current_app.config["ATTRIBUTION_MODEL"]), window=attribution_window(),
+        salt=visits.identity_salt(),
+    )
+    return Referral(touch_ids=cookie.touch_ids if cookie else [], visitor_id=visits.visitor_id(request), settings=settings)
 
 
 def _cart() -> carts.Cart:
@@ -69,7 +82,14 @@ def add() -> Response:
         return redirect(back)
     _save_cart(new_cart)
     flash(f"Added “{product.title}” to your cart.", "success")
-    return redirect(back)
+    response = redirect(back)
+    if shop_id is not None:
+        # Adding to the cart from a curator's shop page is a touch for that curator.
+        user_id = current_user.id if current_user.is_authenticated else None
+        touch = record_cart_touch(shop_id, current_visitor_id(), user_id)
+        db.session.commit()
+        remember_touch(response, touch)
+    return response
 
 
 @blueprint.route("/cart/update", methods=["POST"])
@@ -118,7 +138,8 @@ def checkout() -> Response | tuple[str, int]:
         user_id = current_user.id if current_user.is_authenticated else None
         try:
             order, payment_url = check_out(
-                summary.requested_lines(), customer, user_id=user_id, settings=settings, provider=active_provider()
+                summary.requested_lines(), customer, user_id=user_id, settings=settings, provider=active_provider(),
+                referral=_referral(),
             )
         except OrderError as error:
             db.session.rollback()
@@ -129,4 +150,6 @@ def checkout() -> Response | tuple[str, int]:
         session.pop("cart", None)
         return redirect(payment_url)
     status = 400 if request.method == "POST" else 200
-    return render_template("checkout/checkout.html", form=form, summary=summary), status
+    referral = _referral()
+    referrer = preview_referrer(referral.touch_ids, current_user.id if current_user.is_authenticated else None, referral.settings)
+    return render_template("checkout/checkout.html", form=form, summary=summary, referrer=referrer), status

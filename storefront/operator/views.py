@@ -28,13 +28,13 @@ def _shop(shop_id: int) -> Shop:
     return shop
 
 
-@blueprint.route("/shops/<int:shop_id>/suspend", methods=["POST"])
+@blueprint.route("/shops/<int(max=999999999):shop_id>/suspend", methods=["POST"])
 @operator_required
 def suspend(shop_id: int) -> Response:
     return _moderate(shop_id, shops.suspend_shop, "Shop suspended: its page is gone and it earns nothing.")
 
 
-@blueprint.route("/shops/<int:shop_id>/reinstate", methods=["POST"])
+@blueprint.route("/shops/<int(max=999999999):shop_id>/reinstate", methods=["POST"])
 @operator_required
 def reinstate(shop_id: int) -> Response:
     return _moderate(shop_id, shops.reinstate_shop, "Suspension lifted.")

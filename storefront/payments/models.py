@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storefront import clock
@@ -34,7 +34,7 @@ class Payment(Base):
     #: When the provider confirmed it.
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: True for the one payment that moved its order to paid; any other success is a charge to refund.
-    paid_the_order: Mapped[bool] = mapped_column(default=False)
+    paid_the_order: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 

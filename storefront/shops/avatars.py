@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import threading
 import warnings
 from io import BytesIO
 from xml.sax.saxutils import escape
@@ -43,6 +44,9 @@ _TOO_MANY_PIXELS = (
 _DAMAGED = "The picture seems to be damaged or incomplete. Please try another file."
 
 
+_WARNINGS_LOCK = threading.Lock()
+
+
 class AvatarError(ValueError):
     """An upload that cannot be an avatar; the message is safe to show to the user."""
 
@@ -53,9 +57,9 @@ def process_avatar(data: bytes) -> bytes:
         raise AvatarError("The picture is empty.")
     if len(data) > MAX_AVATAR_BYTES:
         raise AvatarError(f"The picture is larger than {MAX_AVATAR_BYTES // (1024 * 1024)} MB.")
-    # catch_warnings swaps process-wide state, which is fine under gunicorn's sync workers (one
-    # request per process); a threaded server could see another request's filters restored early.
-    with warnings.catch_warnings():
+    # catch_warnings swaps process-wide state: one upload at a time per process, so two threads
+    # (gunicorn's gthread workers) cannot restore each other's filters early.
+    with _WARNINGS_LOCK, warnings.catch_warnings():
         # Data-dependent complaints (odd EXIF, malformed MPO index) must not reach the log or,
         # under `-W error`, abort an otherwise usable picture ...
         warnings.simplefilter("ignore", UserWarning)

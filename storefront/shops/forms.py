@@ -28,7 +28,8 @@ class OpenShopForm(ShopProfileForm):
 
 
 class NoteForm(FlaskForm):
-    note = TextAreaField("Your note", validators=[Optional(), Length(max=NOTE_MAX_LENGTH)])
+    #: Length is checked by the service after line endings are normalised (a browser sends \r\n).
+    note = TextAreaField("Your note", validators=[Optional(), Length(max=NOTE_MAX_LENGTH * 2)])
 
 
 class LookForm(FlaskForm):

@@ -118,8 +118,11 @@ def set_shop_avatar(shop: Shop, webp: bytes | None) -> None:
 
 
 def publish_shop(shop: Shop) -> bool:
+    """Make the shop public; it needs at least one product. False when it already was."""
     if not PUBLICATION.check(ShopStatus(shop.status), ShopStatus.PUBLISHED):
         return False
+    if not shop.items:
+        raise ShopError("Add at least one product before you publish.")
     shop.status = ShopStatus.PUBLISHED
     shop.published_at = shop.published_at or clock.now()
     return True
@@ -241,6 +244,8 @@ def shop_product_ids(user_id: int) -> set[int]:
 
 def _look_slug(shop: Shop, title: str, look_id: int | None) -> str:
     base = slugify(title)[:70]
+    if base == "item":  # a title with no Latin letters or digits, e.g. 办公周
+        base = "look"
     taken = set(db.session.scalars(select(Look.slug).where(Look.shop_id == shop.id, Look.id != (look_id or 0))))
     slug, number = base, 2
     while slug in taken:
@@ -276,8 +281,7 @@ def update_look(shop: Shop, look: Look, *, title: str, description: str, product
     title = clean_text(title, 80, "title")
     if not title:
         raise ShopError("Give the look a title, such as “Office week”.")
-    if title != look.title:
-        look.slug = _look_slug(shop, title, look.id)
+    # The slug stays: links to this look have been shared already.
     look.title = title
     look.description = clean_text(description, 1000, "description")
     _set_look_items(shop, look, product_ids)
@@ -371,6 +375,19 @@ def earning_shop_ids(shop_ids: set[int]) -> set[int]:
     if not shop_ids:
         return set()
     return set(db.session.scalars(select(Shop.id).where(Shop.id.in_(shop_ids), *_public())))
+
+
+def earning_pairs(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (shop id, product id) pairs whose shop is public and still holds the product."""
+    if not pairs:
+        return set()
+    query = (
+        select(ShopItem.shop_id, ShopItem.product_id)
+        .join(Shop, Shop.id == ShopItem.shop_id)
+        .where(ShopItem.shop_id.in_({shop for shop, _ in pairs}), ShopItem.product_id.in_({product for _, product in pairs}))
+        .where(*_public())
+    )
+    return {(shop, product) for shop, product in db.session.execute(query)} & pairs
 
 
 # Moderation -------------------------------------------------------------------------------

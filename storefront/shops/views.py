@@ -70,9 +70,6 @@ def open_shop() -> Response | tuple[str, int]:
             )
             if avatar is not None:
                 services.set_shop_avatar(shop, avatar)
-            product_id = _product_id(form.add.data)
-            if product_id is not None:
-                services.add_item(shop, product_id, max_items=_max_items())
         except (services.HandleInvalid, services.HandleTaken) as error:
             db.session.rollback()
             form.handle.errors.append(str(error))
@@ -84,9 +81,23 @@ def open_shop() -> Response | tuple[str, int]:
         else:
             db.session.commit()
             flash("Your shop is open as a draft. Add products, write why you love them, then publish.", "success")
+            _add_first_product(shop, _product_id(form.add.data))
             return redirect(url_for("shops.editor"))
     status = 400 if request.method == "POST" else 200
     return render_template("shops/open.html", form=form), status
+
+
+def _add_first_product(shop: Shop, product_id: int | None) -> None:
+    """The product whose "Add to my shop" led here; the new shop stands even if it cannot be added."""
+    if product_id is None:
+        return
+    try:
+        services.add_item(shop, product_id, max_items=_max_items())
+    except ShopError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
 
 
 @blueprint.route("/me/shop")
@@ -129,12 +140,14 @@ def settings() -> Response | tuple[str, int]:
 @blueprint.route("/me/shop/publish", methods=["POST"])
 @login_required
 def publish() -> Response:
-    shop = _owned_shop()
-    if not shop.items:
-        flash("Add at least one product before you publish.", "error")
-    elif services.publish_shop(shop):
-        db.session.commit()
-        flash("Your shop is live. Share its link with your friends!", "success")
+    try:
+        published = services.publish_shop(_owned_shop())
+    except ShopError as error:
+        flash(str(error), "error")
+    else:
+        if published:
+            db.session.commit()
+            flash("Your shop is live. Share its link with your friends!", "success")
     return redirect(url_for("shops.editor"))
 
 
@@ -187,7 +200,7 @@ def _item_action(product_id: int, action: Any, success: str = "") -> Response:
     return redirect(url_for("shops.editor") + f"#item-{product_id}")
 
 
-@blueprint.route("/me/shop/items/<int:product_id>/note", methods=["POST"])
+@blueprint.route("/me/shop/items/<int(max=999999999):product_id>/note", methods=["POST"])
 @login_required
 def save_note(product_id: int) -> Response:
     form = NoteForm()
@@ -198,13 +211,13 @@ def save_note(product_id: int) -> Response:
     return _item_action(product_id, lambda shop: services.set_item_note(shop, product_id, note), "Note saved.")
 
 
-@blueprint.route("/me/shop/items/<int:product_id>/remove", methods=["POST"])
+@blueprint.route("/me/shop/items/<int(max=999999999):product_id>/remove", methods=["POST"])
 @login_required
 def remove_item(product_id: int) -> Response:
     return _item_action(product_id, lambda shop: services.remove_item(shop, product_id))
 
 
-@blueprint.route("/me/shop/items/<int:product_id>/move", methods=["POST"])
+@blueprint.route("/me/shop/items/<int(max=999999999):product_id>/move", methods=["POST"])
 @login_required
 def move_item(product_id: int) -> Response:
     offsets = {"up": -1, "down": 1}
@@ -332,8 +345,8 @@ def avatar(handle: str) -> Response:
         response = Response(shop.avatar_webp, mimetype="image/webp")
     else:
         response = Response(generated_avatar_svg(shop.title, shop.accent_colour), mimetype="image/svg+xml")
-    # The URL carries ?v=<avatar_version>, so a new picture is a new URL.
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    # The URL carries ?v=<avatar_version>, so a new picture is a new URL; a draft's stays private.
+    response.headers["Cache-Control"] = "public, max-age=86400" if shop.is_public else "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -291,3 +291,59 @@ def test_operator_suspends_and_reinstates_with_a_reason(app: Any, create_user: A
     assert "selling fakes" in operator.get("/operator/audit").get_data(as_text=True)
     operator.post(f"/operator/shops/{shop.id}/reinstate", {"reason": "appeal accepted"})
     assert browser.get("/@ana").status_code == 200
+
+
+def test_oversized_ids_in_urls_are_404_not_500(app: Any, create_user: Any, create_shop: Any) -> None:
+    create_user(email="ops@example.com", role=Role.OPERATOR)
+    owner = signed_in(app, create_user, "owner@example.com")
+    owner.post("/me/shop/new", open_shop_form())
+    huge = "9" * 25
+    for path in [f"/me/shop/items/{huge}/note", f"/me/shop/items/{huge}/remove", f"/me/shop/items/{huge}/move"]:
+        assert owner.post(path, {"note": "x", "direction": "up"}).status_code == 404
+    assert owner.get(f"/me/shop/share/product/{huge}").status_code == 404
+    operator = Browser(app.test_client())
+    operator.log_in("ops@example.com")
+    assert operator.post(f"/operator/shops/{huge}/suspend", {"reason": "x"}).status_code == 404
+
+
+def test_opening_a_shop_survives_a_product_that_cannot_be_added(browser: Any, create_product: Any, database: Any) -> None:
+    product = create_product(active=False)
+    browser.sign_up()
+    response = browser.post("/me/shop/new", open_shop_form(add=str(product.id)))
+    assert response.headers["Location"] == "/me/shop"
+    assert shop_of(database, "ana").items == []
+
+
+def test_a_500_character_note_with_line_breaks_is_accepted(app: Any, create_user: Any, create_product: Any, database: Any) -> None:
+    product = create_product()
+    owner = signed_in(app, create_user, "owner@example.com")
+    owner.post("/me/shop/new", open_shop_form())
+    owner.post("/me/shop/items", {"product_id": product.id})
+    note = "\r\n".join(["x" * 24] * 20)  # 500 characters once line endings are normalised
+    owner.post(f"/me/shop/items/{product.id}/note", {"note": note})
+    database.session.expire_all()
+    assert shop_of(database, "ana").items[0].note == note.replace("\r\n", "\n")
+
+
+def test_renaming_a_look_keeps_its_shared_address(create_shop: Any, create_product: Any, database: Any) -> None:
+    from storefront.shops.services import create_look, update_look
+
+    product = create_product()
+    shop = create_shop(product)
+    look = create_look(shop, title="Office week", description="", product_ids=[product.id])
+    update_look(shop, look, title="Office fortnight", description="", product_ids=[product.id])
+    assert look.slug == "office-week"
+    chinese = create_look(shop, title="办公周", description="", product_ids=[])
+    assert chinese.slug == "look"
+
+
+def test_a_draft_shops_avatar_is_not_cached_publicly(app: Any, create_user: Any) -> None:
+    owner = signed_in(app, create_user, "owner@example.com")
+    owner.post("/me/shop/new", open_shop_form(handle="drafty"))
+    assert owner.get("/@drafty/avatar").headers["Cache-Control"] == "private, no-store"
+
+
+def test_demo_data_refuses_a_public_base_url(app: Any, runner: Any, monkeypatch: Any) -> None:
+    monkeypatch.setitem(app.config, "BASE_URL", "https://shop.example.com")
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 1 and "only loaded locally" in result.output

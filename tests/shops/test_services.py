@@ -128,3 +128,12 @@ def test_earning_shop_ids_leaves_out_drafts_and_suspended(create_shop: Any, crea
     public, draft, suspended = create_shop(), create_shop(published=False), create_shop()
     services.suspend_shop(suspended, actor_user_id=create_user().id, reason="fraud")
     assert services.earning_shop_ids({public.id, draft.id, suspended.id}) == {public.id}
+
+
+def test_earning_pairs_keeps_only_products_the_public_shop_still_holds(create_shop: Any, create_product: Any) -> None:
+    kept, dropped = create_product(), create_product()
+    shop = create_shop(kept, dropped)
+    draft = create_shop(kept, published=False)
+    services.remove_item(shop, dropped.id)
+    pairs = {(shop.id, kept.id), (shop.id, dropped.id), (draft.id, kept.id)}
+    assert services.earning_pairs(pairs) == {(shop.id, kept.id)}

@@ -1,0 +1,146 @@
+"""Following a share link (/s/<code>), its QR codes, and the curator's share pages."""
+from __future__ import annotations
+
+import io
+import logging
+from datetime import timedelta
+
+import segno
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask_login import current_user, login_required, user_logged_in
+from limits import parse as parse_limit
+
+from share import services, visits
+from share.models import Channel, LinkTarget, Touch
+from share.panel import build_panel
+from share.services import ClickFacts, ShareError
+from share.visits import AttributionCookie
+from storefront import clock
+from storefront.extensions import db, limiter
+from storefront.shops import services as shops
+from storefront.shops.models import Shop
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("share", __name__)
+
+
+def attribution_window() -> timedelta:
+    return timedelta(days=current_app.config["ATTRIBUTION_WINDOW_DAYS"])
+
+
+def _within_window(touch_id: int) -> bool:
+    touch = db.session.get(Touch, touch_id)
+    return touch is not None and touch.created_at >= clock.now() - attribution_window()
+
+
+def remember_touch(response: Response, touch: Touch) -> None:
+    """Point the browser's attribution cookie at this touch, keeping its first touch while it is in the window."""
+    existing = visits.read_attribution(request)
+    first = existing.first_touch_id if existing and _within_window(existing.first_touch_id) else touch.id
+    visits.write_cookies(response, request, AttributionCookie(touch.visitor_id, first, touch.id), attribution_window())
+
+
+def current_visitor_id() -> str:
+    return visits.visitor_id(request) or visits.new_visitor_id()
+
+
+def _under_rate_limit(ip_hash: str) -> bool:
+    return limiter.limiter.hit(parse_limit(current_app.config["SHARE_CLICK_RATE_LIMIT"]), "share-click", ip_hash)
+
+
+@blueprint.route("/s/<code>", methods=["GET", "HEAD"])
+def follow(code: str) -> Response:
+    link = services.find_link(code)
+    if link is None:
+        abort(404, description="This share link does not exist. It may have been mistyped — the store is still here.")
+    destination = services.link_destination(link)
+    if destination is None:
+        # A suspended shop or a target that is gone: the visitor still lands in the store, unattributed.
+        return redirect("/", 302)
+    response = redirect(destination, 302)
+    if not visits.is_countable(request):
+        return response
+    try:
+        ip_hash = visits.ip_hash(request.remote_addr)
+        if not _under_rate_limit(ip_hash):
+            log.warning("share click over the rate limit for ip hash %s on link %s", ip_hash, link.id)
+            return response
+        facts = ClickFacts(
+            visitor_id=current_visitor_id(), referrer_host=visits.referrer_host(request),
+            device_class=visits.device_class(request.headers.get("User-Agent", "")), ip_hash=ip_hash,
+            user_id=current_user.id if current_user.is_authenticated else None,
+        )
+        touch = services.record_click(link, facts)
+        if current_user.is_authenticated:
+            services.remember_visitor(current_user.id, facts.visitor_id, window=attribution_window())
+        db.session.commit()
+        remember_touch(response, touch)
+    except Exception:
+        # The visitor must land whatever happens to the bookkeeping.
+        db.session.rollback()
+        log.exception("could not record a click on share link %s", link.id)
+    return response
+
+
+def _qr_for(code: str) -> segno.QRCode:
+    link = services.find_link(code)
+    if link is None:
+        abort(404, description="This share link does not exist.")
+    return segno.make(f"{current_app.config['BASE_URL']}/s/{link.code}", error="m")
+
+
+@blueprint.route("/s/<code>/qr.svg")
+def qr_svg(code: str) -> Response:
+    buffer = io.BytesIO()
+    _qr_for(code).save(buffer, kind="svg", scale=8, border=2, xmldecl=False)
+    return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@blueprint.route("/s/<code>/qr.png")
+def qr_png(code: str) -> Response:
+    buffer = io.BytesIO()
+    _qr_for(code).save(buffer, kind="png", scale=8, border=2)
+    return Response(buffer.getvalue(), mimetype="image/png", headers={
+        "Cache-Control": "public, max-age=86400", "Content-Disposition": f'inline; filename="vitrine-{code}.png"',
+    })
+
+
+def _target_title(shop: Shop, target_type: LinkTarget, target_id: int) -> str:
+    if target_type is LinkTarget.LOOK:
+        return next((look.title for look in shop.looks if look.id == target_id), shop.title)
+    if target_type is LinkTarget.PRODUCT:
+        return next((item.product.title for item in shop.items if item.product_id == target_id), shop.title)
+    return shop.title
+
+
+def build_share_panel(shop: Shop, target_type: LinkTarget, target_id: int):  # type: ignore[no-untyped-def]
+    """Links for every channel (made on first use) and the panel around them."""
+    title = _target_title(shop, target_type, target_id)
+    text = f"{title} — picked by @{shop.handle} on Vitrine"
+    links = services.links_for_target(shop, target_type, target_id)
+    return build_panel(links, base_url=current_app.config["BASE_URL"], title=title, text=text)
+
+
+@blueprint.route("/me/shop/share", defaults={"target": "shop", "target_id": 0})
+@blueprint.route("/me/shop/share/<target>/<int(max=999999999):target_id>")
+@login_required
+def share_page(target: str, target_id: int) -> str:
+    shop = shops.find_shop_for_user(current_user.id)
+    if shop is None:
+        abort(404, description="Open your shop first, then share it.")
+    try:
+        target_type = LinkTarget(target)
+        panel = build_share_panel(shop, target_type, target_id)
+    except (ValueError, ShareError):
+        abort(404, description="You can only share your shop, your looks, and products in your shop.")
+    db.session.commit()
+    return render_template("share/share_page.html", shop=shop, panel=panel, channels=Channel)
+
+
+@user_logged_in.connect
+def _claim_browser_touches(app: object, user: object, **_extra: object) -> None:
+    """On sign-in, this browser's recent touches follow the account (a second device, a lost cookie)."""
+    visitor = visits.visitor_id(request)
+    if visitor is not None:
+        services.remember_visitor(user.id, visitor, window=attribution_window())  # type: ignore[attr-defined]
+        db.session.commit()

@@ -1,0 +1,119 @@
+"""Reading a visit: is it a person navigating, what device, which referrer, and the visitor's cookies.
+
+Attribution cookies are first-party, HttpOnly, SameSite=Lax and signed; a forged or tampered
+one reads as no cookie at all.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Request, Response, current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from share.models import DeviceClass
+
+VISITOR_COOKIE = "vt_visitor"
+ATTRIBUTION_COOKIE = "vt_ref"
+VISITOR_COOKIE_DAYS = 730
+_VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+
+#: Link-preview fetchers and crawlers: they get the redirect, but are never a click.
+BOT_USER_AGENT = re.compile(
+    r"facebookexternalhit|facebot|twitterbot|whatsapp|telegrambot|slackbot|slack-imgproxy|discordbot|linkedinbot"
+    r"|googlebot|google-inspectiontool|adsbot|bingbot|bingpreview|yandex|baiduspider|sogou|360spider|bytespider"
+    r"|petalbot|applebot|duckduckbot|pinterest|redditbot|skypeuripreview|vkshare|embedly|quora link preview"
+    r"|wechatbot|weibobot|iframely|outbrain|headlesschrome|python-requests|python-urllib|curl/|wget/|go-http-client"
+    r"|okhttp|java/|libwww|httpclient|\bbot\b|[a-z]bot/|crawler|spider|preview",
+    re.IGNORECASE,
+)
+_MOBILE_USER_AGENT = re.compile(r"mobi|android|iphone|ipad|ipod|windows phone|harmonyos|micromessenger", re.IGNORECASE)
+
+
+def device_class(user_agent: str) -> DeviceClass:
+    if not user_agent.strip() or BOT_USER_AGENT.search(user_agent):
+        return DeviceClass.BOT
+    return DeviceClass.MOBILE if _MOBILE_USER_AGENT.search(user_agent) else DeviceClass.DESKTOP
+
+
+def is_countable(request: Request) -> bool:
+    """A person's top-level navigation: not a HEAD, not a crawler, not an <img> or <iframe> load (cookie stuffing)."""
+    if request.method != "GET":
+        return False
+    if device_class(request.headers.get("User-Agent", "")) is DeviceClass.BOT:
+        return False
+    fetch_dest = request.headers.get("Sec-Fetch-Dest")
+    return fetch_dest is None or fetch_dest == "document"
+
+
+def referrer_host(request: Request) -> str:
+    try:
+        return (urlsplit(request.referrer or "").hostname or "")[:255]
+    except ValueError:
+        return ""
+
+
+def _salt(purpose: str) -> bytes:
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+def ip_hash(address: str | None) -> str:
+    """A keyed hash of the IP: equal IPs compare equal, the IP itself cannot be read back."""
+    return hmac.new(_salt("vitrine ip hash"), (address or "").encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def identity_salt() -> bytes:
+    return _salt("vitrine identity hash")
+
+
+def visitor_id(request: Request) -> str | None:
+    value = request.cookies.get(VISITOR_COOKIE, "")
+    return value if _VISITOR_ID.match(value) else None
+
+
+def new_visitor_id() -> str:
+    return secrets.token_urlsafe(18)[:24]
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="vitrine attribution cookie")
+
+
+@dataclass(frozen=True)
+class AttributionCookie:
+    visitor_id: str
+    first_touch_id: int
+    last_touch_id: int
+
+    @property
+    def touch_ids(self) -> list[int]:
+        return sorted({self.first_touch_id, self.last_touch_id})
+
+
+def read_attribution(request: Request) -> AttributionCookie | None:
+    """The signed cookie's touches; None when absent, forged or tampered."""
+    raw = request.cookies.get(ATTRIBUTION_COOKIE)
+    if not raw or len(raw) > 500:
+        return None
+    try:
+        data = _serializer().loads(raw)
+        cookie = AttributionCookie(str(data["v"]), int(data["f"]), int(data["l"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    return cookie if _VISITOR_ID.match(cookie.visitor_id) else None
+
+
+def write_cookies(response: Response, request: Request, cookie: AttributionCookie, window: timedelta) -> None:
+    secure = request.is_secure
+    response.set_cookie(
+        VISITOR_COOKIE, cookie.visitor_id, max_age=VISITOR_COOKIE_DAYS * 86400, httponly=True, samesite="Lax", secure=secure
+    )
+    payload = _serializer().dumps({"v": cookie.visitor_id, "f": cookie.first_touch_id, "l": cookie.last_touch_id})
+    response.set_cookie(
+        ATTRIBUTION_COOKIE, payload, max_age=int(window.total_seconds()), httponly=True, samesite="Lax", secure=secure
+    )
