@@ -61,8 +61,19 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
             "SHIPPING_FLAT_MINOR": 500,
             "SHIPPING_FREE_FROM_MINOR": 10_000,
             "ORDER_PAYMENT_TIMEOUT_MINUTES": 30,
+            "SHARE_CLICK_RATE_LIMIT": "10000 per minute",
         }
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> Iterator[None]:
+    """Rate-limit counters (memory storage) start empty in every test."""
+    from storefront.extensions import limiter
+
+    yield
+    if limiter.initialized:
+        limiter.reset()
 
 
 @pytest.fixture

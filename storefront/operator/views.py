@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from share.services import find_order_attribution
 from storefront.audit.services import list_audit_entries
+from storefront.orders import services as orders
 from storefront.extensions import db
 from storefront.operator.access import operator_required
 from storefront.shops import services as shops
@@ -61,3 +63,23 @@ def _moderate(shop_id: int, action: object, success: str) -> Response:
 @operator_required
 def audit_log() -> str:
     return render_template("operator/audit.html", entries=list_audit_entries())
+
+
+@blueprint.route("/orders", methods=["GET"])
+@operator_required
+def order_lookup() -> Response | str:
+    number = request.args.get("number", "").strip().upper()[:20]
+    if number:
+        if orders.find_order_by_number(number) is not None:
+            return redirect(url_for("operator.order_detail", number=number))
+        flash(f"No order {number}.", "error")
+    return render_template("operator/order_lookup.html", number=number)
+
+
+@blueprint.route("/orders/<number>")
+@operator_required
+def order_detail(number: str) -> str:
+    order = orders.find_order_by_number(number) if len(number) <= 20 else None
+    if order is None:
+        abort(404, description="There is no such order.")
+    return render_template("operator/order.html", order=order, attribution=find_order_attribution(order.id))

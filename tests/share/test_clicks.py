@@ -1,0 +1,87 @@
+"""Following a link: counted once for a person, never for crawlers, previews or stuffed images."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from share.models import Click
+from tests.share.conftest import PHONE, follow
+
+
+def click_count(database: Any) -> int:
+    return database.session.scalar(select(func.count()).select_from(Click)) or 0
+
+
+def test_click_is_recorded_with_only_what_is_needed(create_shop: Any, share_link: Any, browser: Any, database: Any) -> None:
+    code = share_link(create_shop()).code
+    response = follow(browser, code, Referer="https://web.whatsapp.com/some/chat?id=42")
+    click = database.session.scalar(select(Click))
+    assert response.status_code == 302
+    assert (click.referrer_host, click.device_class, click.unique_visit) == ("web.whatsapp.com", "mobile", True)
+    assert len(click.visitor_id) >= 16 and len(click.ip_hash) == 32 and "127.0.0.1" not in click.ip_hash
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(c.startswith("vt_ref=") and "HttpOnly" in c and "SameSite=Lax" in c for c in cookies)
+    assert any(c.startswith("vt_visitor=") and "HttpOnly" in c for c in cookies)
+
+
+@pytest.mark.parametrize("user_agent", [
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Twitterbot/1.0", "WhatsApp/2.23.20.0 A", "TelegramBot (like TwitterBot)",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0)", "curl/8.5.0", "",
+])
+def test_crawlers_get_the_redirect_but_no_click_or_cookie(create_shop: Any, share_link: Any, browser: Any, database: Any, user_agent: str) -> None:
+    code = share_link(create_shop(handle="ana")).code
+    response = browser.client.get(f"/s/{code}", headers={"User-Agent": user_agent})
+    assert response.headers["Location"] == "/@ana"
+    assert "vt_ref" not in " ".join(response.headers.getlist("Set-Cookie"))
+    assert click_count(database) == 0
+
+
+def test_head_requests_are_not_clicks(create_shop: Any, share_link: Any, browser: Any, database: Any) -> None:
+    code = share_link(create_shop()).code
+    assert browser.client.head(f"/s/{code}", headers={"User-Agent": PHONE}).status_code == 302
+    assert click_count(database) == 0
+
+
+@pytest.mark.parametrize("destination", ["image", "iframe", "script", "empty"])
+def test_links_loaded_as_images_or_frames_are_not_clicks(create_shop: Any, share_link: Any, browser: Any, database: Any, destination: str) -> None:
+    code = share_link(create_shop()).code
+    response = follow(browser, code, **{"Sec-Fetch-Dest": destination})
+    assert "vt_ref" not in " ".join(response.headers.getlist("Set-Cookie"))
+    assert click_count(database) == 0
+
+
+def test_repeat_clicks_within_30_minutes_are_one_unique_visit(create_shop: Any, share_link: Any, browser: Any, database: Any, frozen_clock: Any) -> None:
+    code = share_link(create_shop()).code
+    follow(browser, code)
+    frozen_clock.advance(minutes=10)
+    follow(browser, code)
+    frozen_clock.advance(minutes=31)
+    follow(browser, code)
+    flags = list(database.session.scalars(select(Click.unique_visit).order_by(Click.id)))
+    assert flags == [True, False, True]
+
+
+def test_clicks_over_the_rate_limit_still_redirect_but_are_not_counted(app: Any, create_shop: Any, share_link: Any, browser: Any, database: Any, monkeypatch: Any) -> None:
+    monkeypatch.setitem(app.config, "SHARE_CLICK_RATE_LIMIT", "2 per minute")
+    code = share_link(create_shop(handle="ana")).code
+    responses = [follow(browser, code) for _ in range(4)]
+    assert [r.headers["Location"] for r in responses] == ["/@ana"] * 4
+    assert click_count(database) == 2
+
+
+def test_a_failure_to_record_still_redirects(create_shop: Any, share_link: Any, browser: Any, database: Any, monkeypatch: Any) -> None:
+    from share import services
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(services, "record_click", broken)
+    code = share_link(create_shop(handle="ana")).code
+    response = follow(browser, code)
+    assert response.status_code == 302 and response.headers["Location"] == "/@ana"
+    assert "vt_ref" not in " ".join(response.headers.getlist("Set-Cookie"))
