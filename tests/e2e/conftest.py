@@ -29,22 +29,23 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("live")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{workdir / 'live.sqlite3'}",
         "SECRET_KEY": "live-server-secret",
         "PAYMENT_PROVIDER": "test",
         "FLASK_APP": "wsgi",
+        "BASE_URL": base_url,
     }
-    for command in (["db", "upgrade"], ["catalog", "load-demo"]):
+    for command in (["db", "upgrade"], ["catalog", "load-demo"], ["demo", "load"]):
         subprocess.run([str(BIN / "flask"), *command], cwd=REPO, env=env, check=True, capture_output=True)
-    port = free_port()
     log = (workdir / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread", "--threads", "4", "wsgi:app"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -77,12 +78,23 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+#: Headless Chromium names itself "HeadlessChrome", which share links rightly do not count as a person.
+PHONE_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
+)
+
+
+def new_phone_context(chromium: Any, base_url: str) -> Any:
+    return chromium.new_context(
+        base_url=base_url, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        device_scale_factor=2, user_agent=PHONE_USER_AGENT,
+    )
+
+
 @pytest.fixture
 def phone(chromium: Any, live_server: str) -> Iterator[Any]:
     """A fresh phone-sized browser context (390 × 844, touch) on the live server."""
-    context = chromium.new_context(
-        base_url=live_server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2,
-    )
+    context = new_phone_context(chromium, live_server)
     page = context.new_page()
     yield page
     context.close()
