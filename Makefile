@@ -10,7 +10,7 @@ WORKERS ?= 2
 THREADS ?= 4
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev migrate demo lint serve clean
+.PHONY: run test bench install install-dev migrate demo lint serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ test: install-dev $(CHROMIUM)
 		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
 		$(BIN)/python -m pytest; \
 	fi
+
+# Benchmarks run by hand, never in the test suite (they need wrk: apt-get install wrk).
+bench: install
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/click_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
