@@ -1,7 +1,9 @@
 """Site-wide web concerns: error pages, template filters and globals, the health check."""
 from __future__ import annotations
 
+import functools
 import logging
+from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, jsonify, render_template, request, session, url_for
 from flask_login import current_user
@@ -33,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_money, "money")
     app.add_template_global(product_image_url)
     app.add_template_global(absolute_url)
+    app.add_template_global(preview_image_url)
     app.context_processor(_template_globals)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.before_request(refuse_nul_bytes)
@@ -84,6 +87,23 @@ def product_image_url(product: object) -> str:
     if image.startswith("https://"):
         return image
     return url_for("static", filename=f"products/{image}" if image else "placeholder.svg")
+
+
+@functools.cache
+def _raster_previews(static_folder: str) -> frozenset[str]:
+    folder = Path(static_folder) / "products" / "preview"
+    return frozenset(path.name for path in folder.glob("*.png")) if folder.is_dir() else frozenset()
+
+
+def preview_image_url(product: object) -> str:
+    """The image for social cards: a PNG rendition of an SVG drawing when one ships, since
+    Facebook, WhatsApp and X do not show SVG previews."""
+    image = getattr(product, "image", "") or ""
+    if image.endswith(".svg"):
+        png = image[: -len(".svg")] + ".png"
+        if png in _raster_previews(current_app.static_folder or ""):
+            return url_for("static", filename=f"products/preview/{png}")
+    return product_image_url(product)
 
 
 def absolute_url(path: str) -> str:
