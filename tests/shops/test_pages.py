@@ -170,7 +170,8 @@ def test_shop_page_carries_open_graph_tags_with_absolute_urls(app: Any, create_s
     tags = dict(re.findall(r'<meta (?:property|name)="((?:og|twitter):[a-z:]+)" content="([^"]*)"', page))
     assert tags["og:url"] == f"{base}/@ana"
     assert tags["og:image"] == f"{base}/static/products/preview/app-tee-001.png"  # crawlers do not show SVG
-    assert browser.get("/static/products/preview/app-tee-001.png").mimetype == "image/png"
+    with browser.get("/static/products/preview/app-tee-001.png") as preview:
+        assert preview.mimetype == "image/png"
     assert tags["og:title"].startswith("Curator") and tags["twitter:card"] == "summary_large_image"
     assert f'<link rel="canonical" href="{base}/@ana">' in page
 
