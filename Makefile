@@ -36,7 +36,7 @@ demo: migrate
 	$(BIN)/flask demo load
 
 serve: install
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread --threads $(THREADS) --access-logfile - wsgi:app
 
 run: demo serve
 

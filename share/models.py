@@ -109,12 +109,12 @@ class Touch(Base):
 
 
 class KnownVisitor(Base):
-    """Visitor ids seen while signed in: a curator's own browsers, for the self-purchase check."""
+    """Which accounts signed in on which browser: a curator's own browsers, for the self-purchase check."""
 
     __tablename__ = "known_visitors"
 
     visitor_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 

@@ -12,7 +12,9 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from share.attribution import AttributionModel, BuyerSignals, Touchpoint, decide, judge_self_referral
+from share.attribution import (
+    AttributionModel, BuyerSignals, SelfReferralVerdict, Touchpoint, decide, judge_self_referral,
+)
 from share.models import Channel, Click, KnownVisitor, LinkTarget, OrderAttribution, SelfReferral, ShareLink, Touch, TouchKind
 from storefront import clock
 from storefront.accounts.models import User
@@ -141,13 +143,25 @@ def record_cart_touch(shop_id: int, visitor_id: str, user_id: int | None) -> Tou
     return touch
 
 
+def touch_still_counts(touch_id: int, window: timedelta) -> bool:
+    touch = db.session.get(Touch, touch_id)
+    return touch is not None and touch.created_at >= clock.now() - window
+
+
 def remember_visitor(user_id: int, visitor_id: str, *, window: timedelta) -> None:
-    """On sign-in: this browser is the user's, and its recent touches now follow the account."""
-    known = db.session.get(KnownVisitor, visitor_id)
-    if known is None:
-        db.session.add(KnownVisitor(visitor_id=visitor_id, user_id=user_id, last_seen_at=clock.now()))
+    """On sign-in: this browser is one of the user's, and its recent touches now follow the account.
+
+    A browser can belong to several accounts (a shared family tablet): each pair is kept.
+    """
+    known = db.session.get(KnownVisitor, (visitor_id, user_id))
+    if known is not None:
+        known.last_seen_at = clock.now()
     else:
-        known.user_id, known.last_seen_at = user_id, clock.now()
+        try:
+            with db.session.begin_nested():
+                db.session.add(KnownVisitor(visitor_id=visitor_id, user_id=user_id, last_seen_at=clock.now()))
+        except IntegrityError:
+            pass  # the same sign-in, recorded by a concurrent request
     db.session.execute(
         update(Touch)
         .where(Touch.visitor_id == visitor_id, Touch.user_id.is_(None), Touch.created_at >= clock.now() - window)
@@ -176,33 +190,56 @@ def _address_text(order: Order) -> str:
     return f"{order.address_line1}|{order.postal_code}|{order.country}"
 
 
-def _candidate_touches(touch_ids: list[int], user_id: int | None, since_window: timedelta) -> list[Touch]:
-    conditions = [Touch.id.in_(touch_ids)] if touch_ids else []
-    if user_id is not None:
-        conditions.append(Touch.user_id == user_id)
+@dataclass(frozen=True)
+class Shopper:
+    """What ties a purchase to earlier touches: the browser's signed touches, its visitor id, the account."""
+
+    touch_ids: list[int]
+    visitor_id: str | None
+    user_id: int | None
+
+
+def _candidate_touches(shopper: Shopper, window: timedelta) -> list[Touch]:
+    """Touches in the window for this browser or account, on shops that may earn (published, not suspended)."""
+    conditions = [Touch.id.in_(shopper.touch_ids)] if shopper.touch_ids else []
+    if shopper.visitor_id is not None:
+        conditions.append(Touch.visitor_id == shopper.visitor_id)
+    if shopper.user_id is not None:
+        conditions.append(Touch.user_id == shopper.user_id)
     if not conditions:
         return []
     query = (
         select(Touch)
         .join(Shop, Shop.id == Touch.shop_id)
-        .where(or_(*conditions), Touch.created_at >= clock.now() - since_window)
+        .where(or_(*conditions), Touch.created_at >= clock.now() - window)
         .where(Shop.status == ShopStatus.PUBLISHED, Shop.suspended_at.is_(None))
     )
     return list(db.session.scalars(query))
-
-
-def preview_referrer(touch_ids: list[int], user_id: int | None, settings: AttributionSettings) -> Shop | None:
-    """Who would be credited if the order were placed now (for "You were referred by @handle")."""
-    touches = _candidate_touches(touch_ids, user_id, settings.window)
-    decision = decide([_touchpoint(t) for t in touches], now=clock.now(), window=settings.window, model=settings.model)
-    return db.session.get(Shop, decision.winner.shop_id) if decision.winner else None
 
 
 def _touchpoint(touch: Touch) -> Touchpoint:
     return Touchpoint(touch_id=touch.id, shop_id=touch.shop_id, at=touch.created_at, kind=touch.kind, click_id=touch.click_id)
 
 
-def _buyer_signals(order: Order, shop: Shop, visitor_id: str | None, winner: Touch, salt: bytes) -> BuyerSignals:
+def _decide(shopper: Shopper, settings: AttributionSettings) -> tuple[dict[int, Touch], Touch | None, int]:
+    touches = {t.id: t for t in _candidate_touches(shopper, settings.window)}
+    decision = decide([_touchpoint(t) for t in touches.values()], now=clock.now(), window=settings.window, model=settings.model)
+    winner = touches[decision.winner.touch_id] if decision.winner else None
+    return touches, winner, decision.considered
+
+
+def preview_referrer(shopper: Shopper, settings: AttributionSettings) -> Shop | None:
+    """Who would be credited if the order were placed now (for "You were referred by @handle").
+
+    Nobody is shown to a curator browsing through their own links.
+    """
+    _touches, winner, _considered = _decide(shopper, settings)
+    if winner is None or (shopper.user_id is not None and winner.shop.user_id == shopper.user_id):
+        return None
+    return winner.shop
+
+
+def _buyer_signals(order: Order, shop: Shop, visitor_ids: set[str], salt: bytes) -> BuyerSignals:
     curator: User = shop.user
     curator_visitors = set(db.session.scalars(select(KnownVisitor.visitor_id).where(KnownVisitor.user_id == curator.id)))
     curator_orders = db.session.scalars(
@@ -211,49 +248,87 @@ def _buyer_signals(order: Order, shop: Shop, visitor_id: str | None, winner: Tou
     curator_addresses = {identity_hash(salt, _address_text(o)) for o in curator_orders}
     return BuyerSignals(
         buyer_is_curator_account=order.user_id is not None and order.user_id == curator.id,
-        visitor_is_curators=bool({visitor_id, winner.visitor_id} & curator_visitors - {None}),
+        visitor_is_curators=bool(visitor_ids & curator_visitors),
         email_matches_curator=identity_hash(salt, order.email) == identity_hash(salt, curator.email),
         address_matches_curator=identity_hash(salt, _address_text(order)) in curator_addresses,
     )
 
 
-def attribute_order(order: Order, *, touch_ids: list[int], visitor_id: str | None, settings: AttributionSettings) -> OrderAttribution:
-    """Decide and record who referred this order, and why, once; lines without a shop take the winner's.
+def _credit_lines(order: Order, touches: dict[int, Touch], winner: Touch | None) -> None:
+    """A line added from a shop page keeps that shop while the shop has a touch in the window; the rest go to the winner."""
+    shops_in_window = {t.shop_id for t in touches.values()}
+    for line in order.lines:
+        if line.shop_id is not None and line.shop_id not in shops_in_window:
+            line.shop_id = None
+        if line.shop_id is None and winner is not None:
+            line.shop_id = winner.shop_id
 
-    Only published, unsuspended shops can win. Lines added from a shop page keep that shop.
+
+def _judge_credited_shops(
+    order: Order, touches: dict[int, Touch], shopper: Shopper, salt: bytes
+) -> dict[int, SelfReferralVerdict]:
+    verdicts = {}
+    for shop_id in {line.shop_id for line in order.lines if line.shop_id is not None}:
+        shop = db.session.get(Shop, shop_id)
+        visitor_ids = {t.visitor_id for t in touches.values() if t.shop_id == shop_id} | ({shopper.visitor_id} - {None})
+        verdicts[shop_id] = judge_self_referral(_buyer_signals(order, shop, visitor_ids, salt))
+    return verdicts
+
+
+def attribute_order(order: Order, shopper: Shopper, settings: AttributionSettings) -> OrderAttribution:
+    """Decide and record, once, who referred this order and why, and which shop each line credits.
+
+    Only published, unsuspended shops with a touch in the window earn. Each credited shop is
+    checked for a self-purchase: the curator's own account earns nothing on its lines; weaker
+    signs put the whole order to review.
     """
-    touches = {t.id: t for t in _candidate_touches(touch_ids, order.user_id, settings.window)}
-    decision = decide([_touchpoint(t) for t in touches.values()], now=clock.now(), window=settings.window, model=settings.model)
+    touches, winner, considered = _decide(shopper, settings)
+    _credit_lines(order, touches, winner)
+    verdicts = _judge_credited_shops(order, touches, shopper, settings.salt)
+    for line in order.lines:
+        # A line credits its shop unless the buyer is that shop's curator (the record still says who and why).
+        if line.shop_id is not None and verdicts[line.shop_id].status is SelfReferral.SELF:
+            line.shop_id = None
     days = settings.window.days
-    if decision.winner is None:
-        record = OrderAttribution(
-            order_id=order.id, rule=settings.model, explanation=f"No share-link click or shop visit in the last {days} days: a direct sale.",
+    if winner is None:
+        credited = sorted({line.shop_id for line in order.lines if line.shop_id is not None})
+        explanation = (
+            f"No share-link click or shop visit in the last {days} days: a direct sale."
+            if not credited else f"No winning touch; lines added from shop pages keep their shop ({len(credited)} shop(s))."
         )
-        db.session.add(record)
-        db.session.flush()
-        return record
-    winner = touches[decision.winner.touch_id]
+        record = OrderAttribution(order_id=order.id, rule=settings.model, explanation=explanation)
+    else:
+        record = _winner_record(order, winner, considered, verdicts, settings)
+    db.session.add(record)
+    db.session.flush()
+    log.info("order %s attributed to shop %s (%s)", order.number, record.shop_id, record.self_referral)
+    return record
+
+
+def _winner_record(
+    order: Order, winner: Touch, considered: int, verdicts: dict[int, SelfReferralVerdict], settings: AttributionSettings
+) -> OrderAttribution:
     shop = winner.shop
-    verdict = judge_self_referral(_buyer_signals(order, shop, visitor_id, winner, settings.salt))
+    own = verdicts.get(shop.id, SelfReferralVerdict(SelfReferral.NONE))
+    handles = {shop_id: db.session.get(Shop, shop_id).handle for shop_id in verdicts}
+    review = [f"@{handles[shop_id]}: {reason}" for shop_id, v in sorted(verdicts.items())
+              if v.status is SelfReferral.REVIEW for reason in v.reasons]
+    status = own.status if own.status is SelfReferral.SELF else (SelfReferral.REVIEW if review else SelfReferral.NONE)
     what = f"click #{winner.click_id} on {winner.click.link.channel} link /s/{winner.click.link.code}" if winner.click else "add to cart from the shop page"
     rule_text = "last touch wins" if settings.model is AttributionModel.LAST_CLICK else "first touch wins"
     explanation = (
-        f"@{shop.handle}: {what} at {winner.created_at:%Y-%m-%d %H:%M} UTC; {rule_text} among {decision.considered} "
-        f"touch(es) in the last {days} days."
+        f"@{shop.handle}: {what} at {winner.created_at:%Y-%m-%d %H:%M} UTC; {rule_text} among {considered} "
+        f"touch(es) in the last {settings.window.days} days."
     )
-    if verdict.status is not SelfReferral.NONE:
-        explanation += f" Self-referral check: {verdict.status.value} ({'; '.join(verdict.reasons)})."
-    record = OrderAttribution(
+    if status is SelfReferral.SELF:
+        explanation += f" Self-referral: {'; '.join(own.reasons)}."
+    elif status is SelfReferral.REVIEW:
+        explanation += f" Self-referral check: review ({'; '.join(review)})."
+    return OrderAttribution(
         order_id=order.id, shop_id=shop.id, touch_id=winner.id, click_id=winner.click_id, rule=settings.model,
-        self_referral=verdict.status, review_reasons=verdict.reasons, explanation=explanation[:500],
+        self_referral=status, review_reasons=review if status is SelfReferral.REVIEW else own.reasons,
+        explanation=explanation[:500],
     )
-    db.session.add(record)
-    for line in order.lines:
-        if line.shop_id is None:
-            line.shop_id = shop.id
-    db.session.flush()
-    log.info("order %s attributed to shop %s (%s)", order.number, shop.id, verdict.status)
-    return record
 
 
 def find_order_attribution(order_id: int) -> OrderAttribution | None:

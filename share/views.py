@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import timedelta
 
 import segno
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, after_this_request, current_app, redirect, render_template, request
 from flask_login import current_user, login_required, user_logged_in
 from limits import parse as parse_limit
 
@@ -14,8 +13,6 @@ from share import services, visits
 from share.models import Channel, LinkTarget, Touch
 from share.panel import build_panel
 from share.services import ClickFacts, ShareError
-from share.visits import AttributionCookie
-from storefront import clock
 from storefront.extensions import db, limiter
 from storefront.shops import services as shops
 from storefront.shops.models import Shop
@@ -24,28 +21,15 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("share", __name__)
 
 
-def attribution_window() -> timedelta:
-    return timedelta(days=current_app.config["ATTRIBUTION_WINDOW_DAYS"])
+def _remember_touch(response: Response, touch: Touch) -> None:
+    window = visits.attribution_window()
+    visits.remember_touch(
+        response, request, touch.id, touch.visitor_id, lambda touch_id: services.touch_still_counts(touch_id, window)
+    )
 
 
-def _within_window(touch_id: int) -> bool:
-    touch = db.session.get(Touch, touch_id)
-    return touch is not None and touch.created_at >= clock.now() - attribution_window()
-
-
-def remember_touch(response: Response, touch: Touch) -> None:
-    """Point the browser's attribution cookie at this touch, keeping its first touch while it is in the window."""
-    existing = visits.read_attribution(request)
-    first = existing.first_touch_id if existing and _within_window(existing.first_touch_id) else touch.id
-    visits.write_cookies(response, request, AttributionCookie(touch.visitor_id, first, touch.id), attribution_window())
-
-
-def current_visitor_id() -> str:
-    return visits.visitor_id(request) or visits.new_visitor_id()
-
-
-def _under_rate_limit(ip_hash: str) -> bool:
-    return limiter.limiter.hit(parse_limit(current_app.config["SHARE_CLICK_RATE_LIMIT"]), "share-click", ip_hash)
+def _under_rate_limit(key: str) -> bool:
+    return limiter.limiter.hit(parse_limit(current_app.config["SHARE_CLICK_RATE_LIMIT"]), "share-click", key)
 
 
 @blueprint.route("/s/<code>", methods=["GET", "HEAD"])
@@ -61,20 +45,20 @@ def follow(code: str) -> Response:
     if not visits.is_countable(request):
         return response
     try:
-        ip_hash = visits.ip_hash(request.remote_addr)
-        if not _under_rate_limit(ip_hash):
-            log.warning("share click over the rate limit for ip hash %s on link %s", ip_hash, link.id)
+        if not _under_rate_limit(visits.rate_limit_key(request.remote_addr)):
+            log.warning("share click over the rate limit on link %s", link.id)
             return response
         facts = ClickFacts(
-            visitor_id=current_visitor_id(), referrer_host=visits.referrer_host(request),
-            device_class=visits.device_class(request.headers.get("User-Agent", "")), ip_hash=ip_hash,
+            visitor_id=visits.current_visitor_id(request), referrer_host=visits.referrer_host(request),
+            device_class=visits.device_class(request.headers.get("User-Agent", "")),
+            ip_hash=visits.ip_hash(request.remote_addr),
             user_id=current_user.id if current_user.is_authenticated else None,
         )
         touch = services.record_click(link, facts)
         if current_user.is_authenticated:
-            services.remember_visitor(current_user.id, facts.visitor_id, window=attribution_window())
+            services.remember_visitor(current_user.id, facts.visitor_id, window=visits.attribution_window())
         db.session.commit()
-        remember_touch(response, touch)
+        _remember_touch(response, touch)
     except Exception:
         # The visitor must land whatever happens to the bookkeeping.
         db.session.rollback()
@@ -121,6 +105,16 @@ def build_share_panel(shop: Shop, target_type: LinkTarget, target_id: int):  # t
     return build_panel(links, base_url=current_app.config["BASE_URL"], title=title, text=text)
 
 
+@blueprint.app_template_global("share_panel_for")
+def share_panel_for(shop: Shop, target: str = "shop", target_id: int = 0):  # type: ignore[no-untyped-def]
+    """The share panel, for the curator's own pages only; links are made (and kept) on first use."""
+    if not current_user.is_authenticated or current_user.id != shop.user_id:
+        return None
+    panel = build_share_panel(shop, LinkTarget(target), target_id)
+    db.session.commit()
+    return panel
+
+
 @blueprint.route("/me/shop/share", defaults={"target": "shop", "target_id": 0})
 @blueprint.route("/me/shop/share/<target>/<int(max=999999999):target_id>")
 @login_required
@@ -139,8 +133,18 @@ def share_page(target: str, target_id: int) -> str:
 
 @user_logged_in.connect
 def _claim_browser_touches(app: object, user: object, **_extra: object) -> None:
-    """On sign-in, this browser's recent touches follow the account (a second device, a lost cookie)."""
+    """On sign-in, this browser becomes one of the account's, and its recent touches follow the account.
+
+    A browser without a visitor id gets one now, so that the curator's own browser is known
+    even before it ever follows a share link. The signing-in view commits.
+    """
     visitor = visits.visitor_id(request)
-    if visitor is not None:
-        services.remember_visitor(user.id, visitor, window=attribution_window())  # type: ignore[attr-defined]
-        db.session.commit()
+    if visitor is None:
+        visitor = visits.new_visitor_id()
+        after_this_request(lambda response: _set_visitor_cookie(response, visitor))
+    services.remember_visitor(user.id, visitor, window=visits.attribution_window())  # type: ignore[attr-defined]
+
+
+def _set_visitor_cookie(response: Response, visitor: str) -> Response:
+    visits.write_visitor_cookie(response, request, visitor)
+    return response

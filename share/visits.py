@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -41,9 +43,15 @@ def device_class(user_agent: str) -> DeviceClass:
     return DeviceClass.MOBILE if _MOBILE_USER_AGENT.search(user_agent) else DeviceClass.DESKTOP
 
 
+def _is_speculative(request: Request) -> bool:
+    """A prefetch or prerender: the browser guessing, not the person tapping."""
+    purpose = " ".join(request.headers.get(name, "") for name in ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")).lower()
+    return "prefetch" in purpose or "prerender" in purpose or "preview" in purpose
+
+
 def is_countable(request: Request) -> bool:
-    """A person's top-level navigation: not a HEAD, not a crawler, not an <img> or <iframe> load (cookie stuffing)."""
-    if request.method != "GET":
+    """A person's top-level navigation: not a HEAD, not a crawler, not a prefetch, not an <img> or <iframe> load."""
+    if request.method != "GET" or _is_speculative(request):
         return False
     if device_class(request.headers.get("User-Agent", "")) is DeviceClass.BOT:
         return False
@@ -65,6 +73,23 @@ def _salt(purpose: str) -> bytes:
 def ip_hash(address: str | None) -> str:
     """A keyed hash of the IP: equal IPs compare equal, the IP itself cannot be read back."""
     return hmac.new(_salt("vitrine ip hash"), (address or "").encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def network_of(address: str | None) -> str:
+    """The unit one client controls: an IPv4 address, or an IPv6 /64 (one home or phone gets a whole /64)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or ""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def rate_limit_key(address: str | None) -> str:
+    return ip_hash(network_of(address))
 
 
 def identity_salt() -> bytes:
@@ -105,15 +130,36 @@ def read_attribution(request: Request) -> AttributionCookie | None:
         cookie = AttributionCookie(str(data["v"]), int(data["f"]), int(data["l"]))
     except (BadSignature, KeyError, TypeError, ValueError):
         return None
-    return cookie if _VISITOR_ID.match(cookie.visitor_id) else None
+    # The touches belong to this browser only: a cookie copied beside another visitor id is ignored.
+    return cookie if cookie.visitor_id == visitor_id(request) else None
+
+
+def attribution_window() -> timedelta:
+    return timedelta(days=current_app.config["ATTRIBUTION_WINDOW_DAYS"])
+
+
+def current_visitor_id(request: Request) -> str:
+    """This browser's visitor id, or a new one (which the response must then set)."""
+    return visitor_id(request) or new_visitor_id()
+
+
+def write_visitor_cookie(response: Response, request: Request, visitor: str) -> None:
+    response.set_cookie(
+        VISITOR_COOKIE, visitor, max_age=VISITOR_COOKIE_DAYS * 86400, httponly=True, samesite="Lax", secure=request.is_secure
+    )
 
 
 def write_cookies(response: Response, request: Request, cookie: AttributionCookie, window: timedelta) -> None:
     secure = request.is_secure
-    response.set_cookie(
-        VISITOR_COOKIE, cookie.visitor_id, max_age=VISITOR_COOKIE_DAYS * 86400, httponly=True, samesite="Lax", secure=secure
-    )
+    write_visitor_cookie(response, request, cookie.visitor_id)
     payload = _serializer().dumps({"v": cookie.visitor_id, "f": cookie.first_touch_id, "l": cookie.last_touch_id})
     response.set_cookie(
         ATTRIBUTION_COOKIE, payload, max_age=int(window.total_seconds()), httponly=True, samesite="Lax", secure=secure
     )
+
+
+def remember_touch(response: Response, request: Request, touch_id: int, visitor: str, first_still_counts: Callable[[int], bool]) -> None:
+    """Point the browser's attribution cookie at this touch, keeping its first touch while that one still counts."""
+    existing = read_attribution(request)
+    first = existing.first_touch_id if existing and existing.visitor_id == visitor and first_still_counts(existing.first_touch_id) else touch_id
+    write_cookies(response, request, AttributionCookie(visitor, first, touch_id), attribution_window())

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from storefront.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, load_config
 
@@ -21,6 +22,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(instance_path))
     if config:
         app.config.update(config)
+    if app.config["ATTRIBUTION_MODEL"] not in ("last_click", "first_click"):
+        raise RuntimeError(f"ATTRIBUTION_MODEL must be last_click or first_click, got {app.config['ATTRIBUTION_MODEL']!r}")
+    if app.config.get("PROXY_FIX_HOPS"):
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from storefront.extensions import csrf, db, limiter, login_manager
 

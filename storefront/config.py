@@ -20,6 +20,13 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _choice(name: str, default: str, choices: set[str]) -> str:
+    raw = os.environ.get(name, "").strip() or default
+    if raw not in choices:
+        raise RuntimeError(f"{name} must be one of {', '.join(sorted(choices))}; got {raw!r}")
+    return raw
+
+
 def _secret_key(instance_path: Path) -> str:
     """Use SECRET_KEY when set; otherwise generate one once and keep it in the instance folder."""
     if os.environ.get("SECRET_KEY"):
@@ -41,6 +48,7 @@ def _secret_key(instance_path: Path) -> str:
 def load_config(instance_path: Path) -> dict[str, Any]:
     """Read the settings of one app instance; README.md lists each with its default."""
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'vitrine.sqlite3'}"
+    scheme = _choice("PREFERRED_URL_SCHEME", "http", {"http", "https"})
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "DATABASE_URL": normalize_database_url(database_url),
@@ -53,12 +61,16 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "PRODUCTS_PER_PAGE": _int("PRODUCTS_PER_PAGE", 24),
         "SHOP_MAX_ITEMS": _int("SHOP_MAX_ITEMS", 60),
         "ATTRIBUTION_WINDOW_DAYS": _int("ATTRIBUTION_WINDOW_DAYS", 30),
-        "ATTRIBUTION_MODEL": os.environ.get("ATTRIBUTION_MODEL", "last_click"),
+        "ATTRIBUTION_MODEL": _choice("ATTRIBUTION_MODEL", "last_click", {"last_click", "first_click"}),
         "SHARE_CLICK_RATE_LIMIT": os.environ.get("SHARE_CLICK_RATE_LIMIT", "30 per minute"),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "TEST_PAYMENT_WEBHOOK_SECRET": os.environ.get("TEST_PAYMENT_WEBHOOK_SECRET", ""),
+        # Behind a reverse proxy: how many proxies' X-Forwarded-For/-Proto/-Host headers to trust.
+        "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
+        "PREFERRED_URL_SCHEME": scheme,
+        "SESSION_COOKIE_SECURE": scheme == "https",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

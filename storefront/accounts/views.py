@@ -29,6 +29,7 @@ def _start_session(user: User) -> None:
     session.clear()
     session.update(kept)
     login_user(user)
+    db.session.commit()  # what the sign-in hooks recorded (this browser, its touches)
 
 
 @blueprint.route("/signup", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from storefront.orders import services as orders
 from storefront.orders.models import Order
 from storefront.orders.services import CustomerDetails, ShippingRule
 from storefront.payments import services as payments
-from share.services import AttributionSettings, attribute_order
+from share.services import AttributionSettings, Shopper, attribute_order
 from storefront.payments.providers import PaymentProvider
 from storefront.shops.services import earning_pairs
 
@@ -47,8 +47,7 @@ def release_expired_reservations() -> int:
 class Referral:
     """What the browser and the account know about the curators who brought this shopper."""
 
-    touch_ids: list[int]
-    visitor_id: str | None
+    shopper: Shopper
     settings: AttributionSettings
 
 
@@ -63,9 +62,8 @@ def check_out(
 ) -> tuple[Order, str]:
     """Place the order (stock reserved), record who referred it and why, and open its payment.
 
-    A line keeps its curator's shop only while that shop may earn (published, not suspended) and
-    still holds the product;
-    the other lines take the shop that wins the attribution, if any.
+    A line added from a shop page names that shop only while the shop still holds the product;
+    attribution then decides which shop each line credits.
     """
     earning = earning_pairs({(line.shop_id, line.product_id) for line in requested if line.shop_id})
     requested = [line if (line.shop_id, line.product_id) in earning else replace(line, shop_id=None) for line in requested]
@@ -73,6 +71,6 @@ def check_out(
         requested, customer, user_id=user_id, currency=settings.currency,
         shipping=settings.shipping, payment_timeout=settings.payment_timeout,
     )
-    attribute_order(order, touch_ids=referral.touch_ids, visitor_id=referral.visitor_id, settings=referral.settings)
+    attribute_order(order, referral.shopper, referral.settings)
     _payment, redirect_url = payments.start_payment(order, provider)
     return order, redirect_url

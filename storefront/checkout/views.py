@@ -15,8 +15,7 @@ from storefront.orders.services import CustomerDetails, OrderError
 from storefront.payments.providers import active_provider
 from share import visits
 from share.attribution import AttributionModel
-from share.services import AttributionSettings, preview_referrer, record_cart_touch
-from share.views import attribution_window, current_visitor_id, remember_touch
+from share.services import AttributionSettings, Shopper, preview_referrer, record_cart_touch, touch_still_counts
 from storefront.shops.services import find_attributing_shop_id
 
 blueprint = Blueprint("checkout", __name__)
@@ -37,13 +36,18 @@ def _summary() -> carts.CartSummary:
     return carts.summarize_cart(_cart(), settings.currency, settings.shipping)
 
 
+def _user_id() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
 def _referral() -> Referral:
     cookie = visits.read_attribution(request)
     settings = AttributionSettings(
-        model=AttributionModel(current_app.config["ATTRIBUTION_MODEL"]), window=attribution_window(),
+        model=AttributionModel(current_app.config["ATTRIBUTION_MODEL"]), window=visits.attribution_window(),
         salt=visits.identity_salt(),
     )
-    return Referral(touch_ids=cookie.touch_ids if cookie else [], visitor_id=visits.visitor_id(request), settings=settings)
+    shopper = Shopper(touch_ids=cookie.touch_ids if cookie else [], visitor_id=visits.visitor_id(request), user_id=_user_id())
+    return Referral(shopper=shopper, settings=settings)
 
 
 def _cart() -> carts.Cart:
@@ -85,10 +89,11 @@ def add() -> Response:
     response = redirect(back)
     if shop_id is not None:
         # Adding to the cart from a curator's shop page is a touch for that curator.
-        user_id = current_user.id if current_user.is_authenticated else None
-        touch = record_cart_touch(shop_id, current_visitor_id(), user_id)
+        visitor = visits.current_visitor_id(request)
+        touch = record_cart_touch(shop_id, visitor, _user_id())
         db.session.commit()
-        remember_touch(response, touch)
+        window = visits.attribution_window()
+        visits.remember_touch(response, request, touch.id, visitor, lambda touch_id: touch_still_counts(touch_id, window))
     return response
 
 
@@ -135,10 +140,9 @@ def checkout() -> Response | tuple[str, int]:
             address_line2=form.address_line2.data or "", city=form.city.data, region=form.region.data or "",
             postal_code=form.postal_code.data, country=form.country.data,
         )
-        user_id = current_user.id if current_user.is_authenticated else None
         try:
             order, payment_url = check_out(
-                summary.requested_lines(), customer, user_id=user_id, settings=settings, provider=active_provider(),
+                summary.requested_lines(), customer, user_id=_user_id(), settings=settings, provider=active_provider(),
                 referral=_referral(),
             )
         except OrderError as error:
@@ -151,5 +155,5 @@ def checkout() -> Response | tuple[str, int]:
         return redirect(payment_url)
     status = 400 if request.method == "POST" else 200
     referral = _referral()
-    referrer = preview_referrer(referral.touch_ids, current_user.id if current_user.is_authenticated else None, referral.settings)
+    referrer = preview_referrer(referral.shopper, referral.settings)
     return render_template("checkout/checkout.html", form=form, summary=summary, referrer=referrer), status

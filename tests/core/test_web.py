@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from storefront.extensions import create_database_engine, db
 from storefront.navigation import safe_next_path
 
@@ -47,3 +49,28 @@ def test_safe_next_path_accepts_only_same_site_paths() -> None:
     assert safe_next_path("/cart") == "/cart"
     for unsafe in ["//evil.example", "https://evil.example/", "javascript:alert(1)", "/\\evil", "/\r\nSet-Cookie: x=1", None, ""]:
         assert safe_next_path(unsafe) == "/"
+
+
+def test_an_unknown_attribution_model_stops_the_start_with_a_clear_message(monkeypatch: Any, tmp_path: Any) -> None:
+    from storefront.config import load_config
+
+    monkeypatch.setenv("ATTRIBUTION_MODEL", "linear")
+    monkeypatch.setenv("SECRET_KEY", "x")
+    with pytest.raises(RuntimeError, match="ATTRIBUTION_MODEL must be one of first_click, last_click; got 'linear'"):
+        load_config(tmp_path)
+
+
+def test_https_makes_the_session_cookie_secure(monkeypatch: Any, tmp_path: Any) -> None:
+    from storefront.config import load_config
+
+    monkeypatch.setenv("PREFERRED_URL_SCHEME", "https")
+    monkeypatch.setenv("SECRET_KEY", "x")
+    assert load_config(tmp_path)["SESSION_COOKIE_SECURE"] is True
+
+
+def test_the_server_access_log_keeps_no_address_or_user_agent() -> None:
+    from storefront.config import REPO_ROOT
+
+    settings: dict[str, Any] = {}
+    exec((REPO_ROOT / "gunicorn.conf.py").read_text(), settings)
+    assert "%(h)s" not in settings["access_log_format"] and "%(a)s" not in settings["access_log_format"]

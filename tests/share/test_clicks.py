@@ -85,3 +85,29 @@ def test_a_failure_to_record_still_redirects(create_shop: Any, share_link: Any, 
     response = follow(browser, code)
     assert response.status_code == 302 and response.headers["Location"] == "/@ana"
     assert "vt_ref" not in " ".join(response.headers.getlist("Set-Cookie"))
+
+
+@pytest.mark.parametrize("header", [{"Sec-Purpose": "prefetch"}, {"Sec-Purpose": "prefetch;prerender"}, {"Purpose": "prefetch"}])
+def test_prefetches_and_prerenders_are_not_clicks(create_shop: Any, share_link: Any, browser: Any, database: Any, header: dict[str, str]) -> None:
+    code = share_link(create_shop()).code
+    response = follow(browser, code, **header)
+    assert response.status_code == 302
+    assert "vt_ref" not in " ".join(response.headers.getlist("Set-Cookie"))
+    assert click_count(database) == 0
+
+
+def test_one_ipv6_network_shares_one_rate_limit(app: Any, create_shop: Any, share_link: Any, browser: Any, database: Any, monkeypatch: Any) -> None:
+    monkeypatch.setitem(app.config, "SHARE_CLICK_RATE_LIMIT", "2 per minute")
+    code = share_link(create_shop(handle="ana")).code
+    for host in ("1", "2", "3", "4"):
+        browser.client.get(f"/s/{code}", headers={"User-Agent": PHONE}, environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{host}"})
+    assert click_count(database) == 2
+
+
+def test_rate_limit_networks() -> None:
+    from share.visits import network_of
+
+    assert network_of("2001:db8:1:2:aaaa::1") == network_of("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert network_of("2001:db8:1:3::1") != network_of("2001:db8:1:2::1")
+    assert network_of("::ffff:192.0.2.7") == network_of("192.0.2.7") == "192.0.2.7"
+    assert network_of("not an address") == "not an address"

@@ -118,3 +118,16 @@ def test_share_page_shows_every_channel_with_intents(app: Any, create_user: Any,
     assert "service.weibo.com" in page and "x.com/intent/post" in page and "facebook.com/sharer" in page
     assert database.session.scalar(select(func.count()).select_from(ShareLink)) == len(Channel)
     assert "/qr.png" in page and "Share…" in page
+
+
+def test_the_share_panel_sits_on_the_curators_editor_and_own_pages_only(app: Any, create_user: Any, create_shop: Any, create_product: Any, browser: Any) -> None:
+    from tests.conftest import Browser
+
+    product = create_product(title="Linen Tee")
+    create_shop(product, user=create_user(email="ana@example.com"), handle="ana")
+    owner = Browser(app.test_client())
+    owner.log_in("ana@example.com")
+    for path in ("/me/shop", "/@ana"):
+        page = owner.get(path).get_data(as_text=True)
+        assert "https://wa.me/?text=" in page and "/qr.svg" in page, path
+    assert "wa.me" not in browser.get("/@ana").get_data(as_text=True)
