@@ -62,6 +62,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "SHOP_MAX_ITEMS": _int("SHOP_MAX_ITEMS", 60),
         "ATTRIBUTION_WINDOW_DAYS": _int("ATTRIBUTION_WINDOW_DAYS", 30),
         "ATTRIBUTION_MODEL": _choice("ATTRIBUTION_MODEL", "last_click", {"last_click", "first_click"}),
+        "COMMISSION_DEFAULT_BPS": _int("COMMISSION_DEFAULT_BPS", 500),
+        "COMMISSION_HOLD_DAYS": _int("COMMISSION_HOLD_DAYS", 30),
         "SHARE_CLICK_RATE_LIMIT": os.environ.get("SHARE_CLICK_RATE_LIMIT", "30 per minute"),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",

@@ -36,3 +36,9 @@ def clamp_page(page: int, total: int, per_page: int) -> int:
 def contains_pattern(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, with %, _ and the escape character escaped (use escape="\\\\")."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def page_number(raw: str | None) -> int:
+    """A `?page=` value as a page number; anything but a plain small number is page 1."""
+    raw = raw or "1"
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 1

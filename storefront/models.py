@@ -7,5 +7,6 @@ from storefront.orders.models import Order, OrderLine, OrderStatusChange
 from storefront.payments.models import Payment, Refund, WebhookEvent
 from storefront.shops.models import Look, LookItem, Shop, ShopItem
 from share.models import Click, KnownVisitor, OrderAttribution, ShareLink, Touch
+from commissions.models import Commission, CommissionRate, CuratorTier, LedgerAccount, LedgerTransaction, LedgerTransfer
 
-__all__ = ["AuditEntry", "Base", "Category", "Click", "KnownVisitor", "OrderAttribution", "ShareLink", "Touch", "Look", "LookItem", "Shop", "ShopItem", "Order", "OrderLine", "OrderStatusChange", "Payment", "Product", "Refund", "User", "WebhookEvent"]
+__all__ = ["Commission", "CommissionRate", "CuratorTier", "LedgerAccount", "LedgerTransaction", "LedgerTransfer", "AuditEntry", "Base", "Category", "Click", "KnownVisitor", "OrderAttribution", "ShareLink", "Touch", "Look", "LookItem", "Shop", "ShopItem", "Order", "OrderLine", "OrderStatusChange", "Payment", "Product", "Refund", "User", "WebhookEvent"]

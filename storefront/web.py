@@ -33,6 +33,7 @@ ERROR_TITLES = {
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_money, "money")
+    app.add_template_global(Money, "money_of")
     app.add_template_global(product_image_url)
     app.add_template_global(absolute_url)
     app.add_template_global(preview_image_url)

@@ -30,6 +30,21 @@ def reset_postgresql(url: str) -> None:
     engine.dispose()
 
 
+def empty_every_table() -> None:
+    """After a test that committed for real on PostgreSQL: empty every table, the append-only ledger included.
+
+    The ledger's triggers refuse TRUNCATE; replica mode (we connect as a superuser) is how
+    an administrator, and only one, gets past them.
+    """
+    from storefront.extensions import Base
+
+    db.session.remove()
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
 def migrate(url: str, revision: str = "head") -> None:
     from alembic import command
 

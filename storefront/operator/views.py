@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from commissions.queries import commissions_for_order
 from share.services import find_order_attribution
 from storefront.audit.services import list_audit_entries
 from storefront.orders import services as orders
@@ -82,4 +83,7 @@ def order_detail(number: str) -> str:
     order = orders.find_order_by_number(number) if len(number) <= 20 else None
     if order is None:
         abort(404, description="There is no such order.")
-    return render_template("operator/order.html", order=order, attribution=find_order_attribution(order.id))
+    return render_template(
+        "operator/order.html", order=order, attribution=find_order_attribution(order.id),
+        commissions=commissions_for_order(order.id),
+    )

@@ -10,6 +10,7 @@ from storefront.extensions import db
 from storefront.money import Money
 from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
+from storefront.payments import signals
 from storefront.payments.models import Payment, PaymentStatus, Refund
 from storefront.payments.providers import PaymentEvent, PaymentProvider, ProviderError, RefundRequest
 from storefront.payments.states import transition_payment
@@ -84,6 +85,8 @@ def apply_payment_succeeded(event: PaymentEvent) -> str:
     if status is OrderStatus.PENDING:
         orders.mark_order_paid(order, actor=f"provider:{event.provider}")
         payment.paid_the_order = True
+        db.session.flush()
+        signals.order_paid.send(None, order=order, payment=payment)
         return "applied"
     if status in (OrderStatus.EXPIRED, OrderStatus.CANCELED):
         log.warning("order %s was %s when payment %s arrived; it needs a refund", order.number, status, payment.reference)
@@ -132,6 +135,8 @@ def apply_refund_succeeded(event: PaymentEvent) -> str:
     if not counts_for_order:
         return f"applied: refund of a payment order {order.number} did not keep"
     orders.record_order_refund(order, Money(event.amount_minor, order.currency), actor=f"provider:{event.provider}")
+    db.session.flush()
+    signals.order_refunded.send(None, order=order, refund=refund)
     return "applied"
 
 

@@ -82,6 +82,11 @@ def test_a_friend_buys_through_a_whatsapp_link_and_the_curator_cannot_self_refer
     own_order = buy_in_cart(ana, "ana@demo.example.com")
     assert "self referred" in attribution_of(chromium, live_server, own_order)
 
+    # Her earnings show the friend's purchase as pending, and nothing for her own.
+    ana.goto("/me/earnings")
+    statement = ana.locator(".statement").inner_text()
+    assert friend_order in statement and "Earned (pending)" in statement and own_order not in statement
+
     # Signed out, from the same phone and with another e-mail: flagged for an operator.
     ana.get_by_role("button", name="Log out").click()
     ana.goto(link_path)

@@ -12,12 +12,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from storefront.catalog.models import Category, Product
-from storefront.extensions import Base, db
+from storefront.extensions import db
 from storefront.money import Money
 from storefront.orders import services
 from storefront.orders.models import Order
 from storefront.orders.services import CustomerDetails, OutOfStock, RequestedLine, ShippingRule
-from tests.conftest import CUSTOMER_FORM, on_postgresql
+from tests.conftest import CUSTOMER_FORM, empty_every_table, on_postgresql
 
 pytestmark = on_postgresql
 
@@ -34,10 +34,7 @@ def committed_product(app: Any) -> Iterator[int]:
         session.commit()
         product_id = product.id
     yield product_id
-    db.session.remove()
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    with db.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    empty_every_table()
 
 
 def wait_until_a_backend_waits_on_a_lock(timeout_seconds: float = 10) -> bool:

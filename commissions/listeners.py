@@ -1,0 +1,27 @@
+"""Commissions follow payment facts: a paid order earns, a refund reverses."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from commissions import services
+from commissions.services import CommissionSettings
+from storefront.payments import signals
+
+
+def settings_from_config(config: Any) -> CommissionSettings:
+    return CommissionSettings(default_bps=config["COMMISSION_DEFAULT_BPS"], hold_days=config["COMMISSION_HOLD_DAYS"])
+
+
+def _on_order_paid(_sender: object, *, order: Any, payment: Any) -> None:
+    services.earn_for_paid_order(order, payment, settings_from_config(current_app.config))
+
+
+def _on_order_refunded(_sender: object, *, order: Any, refund: Any) -> None:
+    services.reverse_for_refund(order, refund)
+
+
+def connect() -> None:
+    signals.order_paid.connect(_on_order_paid)
+    signals.order_refunded.connect(_on_order_refunded)

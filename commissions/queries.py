@@ -1,0 +1,45 @@
+"""What operators look for: commissions by status and curator, one page at a time."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from commissions.models import Commission, CommissionStatus
+from storefront.accounts.models import User
+from storefront.extensions import db
+from storefront.listing import Page, clamp_page, contains_pattern
+from storefront.orders.models import Order, OrderLine
+from storefront.shops.models import Shop
+
+
+@dataclass(frozen=True)
+class CommissionRow:
+    commission: Commission
+    order_number: str
+    product: str
+    handle: str
+    curator_email: str
+
+
+def list_commissions(*, status: CommissionStatus | None = None, curator: str = "", page: int = 1, per_page: int = 50) -> Page[CommissionRow]:
+    query = (
+        select(Commission, Order.number, OrderLine.title, Shop.handle, User.email)
+        .join(Order, Order.id == Commission.order_id)
+        .join(OrderLine, OrderLine.id == Commission.order_line_id)
+        .join(Shop, Shop.id == Commission.shop_id)
+        .join(User, User.id == Commission.curator_user_id)
+    )
+    if status is not None:
+        query = query.where(Commission.status == status)
+    if curator.strip():
+        pattern = contains_pattern(curator.strip().lstrip("@").lower())
+        query = query.where(or_(func.lower(Shop.handle).like(pattern, escape="\\"), func.lower(User.email).like(pattern, escape="\\")))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = clamp_page(page, total, per_page)
+    rows = db.session.execute(query.order_by(Commission.id.desc()).offset((page - 1) * per_page).limit(per_page))
+    return Page(items=[CommissionRow(*row) for row in rows], page=page, per_page=per_page, total=total)
+
+
+def commissions_for_order(order_id: int) -> list[Commission]:
+    return list(db.session.scalars(select(Commission).where(Commission.order_id == order_id).order_by(Commission.id)))

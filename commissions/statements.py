@@ -1,0 +1,108 @@
+"""The curator's side of the ledger: balances and a statement of every movement, line by line."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from commissions import ledger
+from commissions.models import AccountKind, Commission, CommissionStatus, LedgerAccount, LedgerTransaction, LedgerTransfer
+from storefront.extensions import db
+from storefront.listing import Page, clamp_page
+from storefront.money import Money
+from storefront.orders.models import Order, OrderLine
+
+#: How each kind of posting reads on a statement.
+MOVEMENT_LABELS = {
+    "earn": "Earned (pending)", "mature": "Now available", "hold": "Put on hold", "release": "Released from hold",
+    "reject": "Rejected", "reversal": "Reversed (refund)", "clawback": "Clawed back (owed)",
+}
+
+
+@dataclass(frozen=True)
+class Balances:
+    currency: str
+    pending: Money
+    held: Money
+    available: Money
+    in_payout: Money
+    paid: Money
+    owed: Money
+    lifetime: Money
+
+
+def balances_for(user_id: int, currency: str) -> Balances:
+    raw = ledger.curator_balances(user_id, currency)
+    lifetime = db.session.scalar(
+        select(func.coalesce(func.sum(Commission.earned_minor - Commission.reversed_minor), 0)).where(
+            Commission.curator_user_id == user_id, Commission.currency == currency,
+            Commission.status != CommissionStatus.REJECTED,
+        )
+    )
+    m = lambda minor: Money(int(minor), currency)  # noqa: E731
+    return Balances(
+        currency=currency, pending=m(raw[AccountKind.PENDING]), held=m(raw[AccountKind.HELD]),
+        available=m(raw[AccountKind.AVAILABLE]), in_payout=m(raw[AccountKind.IN_PAYOUT]), paid=m(raw[AccountKind.PAID]),
+        owed=m(raw[AccountKind.RECEIVABLE]), lifetime=m(lifetime or 0),
+    )
+
+
+@dataclass(frozen=True)
+class Movement:
+    at: datetime
+    order_number: str
+    product: str
+    kind: str
+    label: str
+    #: Positive when the curator's earnings grew, negative when they shrank; zero for a move between stages.
+    amount: Money
+    moved: str
+    status: str
+    reason: str
+
+
+def _movement_query(user_id: int):  # type: ignore[no-untyped-def]
+    debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
+    return (
+        select(LedgerTransfer, LedgerTransaction, Commission, Order.number, OrderLine.title, debit.kind, credit.kind)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerTransfer.transaction_id)
+        .join(Commission, Commission.id == LedgerTransfer.commission_id)
+        .join(OrderLine, OrderLine.id == Commission.order_line_id)
+        .join(Order, Order.id == Commission.order_id)
+        .join(debit, debit.id == LedgerTransfer.debit_account_id)
+        .join(credit, credit.id == LedgerTransfer.credit_account_id)
+        .where(Commission.curator_user_id == user_id, or_(debit.user_id == user_id, credit.user_id == user_id))
+    )
+
+
+def _movement(row) -> Movement:  # type: ignore[no-untyped-def]
+    transfer, transaction, commission, number, title, debit_kind, credit_kind = row
+    signed = transfer.amount_minor if debit_kind == AccountKind.COMMISSION_EXPENSE else (
+        -transfer.amount_minor if credit_kind == AccountKind.COMMISSION_EXPENSE else 0
+    )
+    label = MOVEMENT_LABELS.get(transaction.kind, transaction.kind)
+    moved = f"{'platform' if debit_kind == AccountKind.COMMISSION_EXPENSE else debit_kind} → " \
+            f"{'platform' if credit_kind == AccountKind.COMMISSION_EXPENSE else credit_kind}"
+    return Movement(
+        at=transaction.created_at, order_number=number, product=title, kind=transaction.kind, label=label,
+        amount=Money(signed, transfer.currency), moved=moved, status=commission.status, reason=transaction.memo,
+    )
+
+
+def statement(user_id: int, *, page: int = 1, per_page: int = 50) -> Page[Movement]:
+    query = _movement_query(user_id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = clamp_page(page, total, per_page)
+    rows = db.session.execute(
+        query.order_by(LedgerTransaction.created_at.desc(), LedgerTransfer.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    )
+    return Page(items=[_movement(row) for row in rows], page=page, per_page=per_page, total=total)
+
+
+def all_movements(user_id: int, batch: int = 1000):  # type: ignore[no-untyped-def]
+    """Every movement, oldest first, streamed in batches (for the CSV download)."""
+    query = _movement_query(user_id).order_by(LedgerTransfer.id).execution_options(yield_per=batch)
+    for row in db.session.execute(query):
+        yield _movement(row)

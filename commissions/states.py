@@ -1,0 +1,20 @@
+"""The commission's life, in one table: pending during the return window, then available, then paid."""
+from __future__ import annotations
+
+from commissions.models import CommissionStatus as S
+from storefront.states import StateMachine
+
+COMMISSION_STATES: StateMachine[S] = StateMachine(
+    "commission",
+    {
+        S.PENDING: frozenset({S.AVAILABLE, S.HELD, S.REVERSED}),
+        S.AVAILABLE: frozenset({S.PAID, S.HELD, S.REVERSED}),
+        S.HELD: frozenset({S.PENDING, S.AVAILABLE, S.REJECTED, S.REVERSED}),
+        S.PAID: frozenset({S.REVERSED}),
+        S.REVERSED: frozenset(),
+        S.REJECTED: frozenset(),
+    },
+)
+
+#: Where a commission's money sits while it is in each status.
+BUCKET = {S.PENDING: "pending", S.HELD: "held", S.AVAILABLE: "available", S.PAID: "paid"}

@@ -1,0 +1,68 @@
+"""The curator's earnings page and statement download, and "what would I earn" on product pages."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask_login import current_user, login_required
+
+from commissions import rules, statements
+from storefront.catalog.models import Product
+from storefront.listing import page_number
+from storefront.money import Money
+from storefront.exports import csv_safe
+
+blueprint = Blueprint("commissions", __name__)
+
+
+@blueprint.app_template_filter("bps")
+def format_bps(rate_bps: int) -> str:
+    """500 → "5%", 525 → "5.25%" (exact: basis points are whole hundredths of a percent)."""
+    return f"{Decimal(rate_bps).scaleb(-2).normalize():f}%"
+
+
+@blueprint.app_template_global("commission_quote_for")
+def commission_quote_for(product: Product) -> tuple[rules.RateQuote, Money] | None:
+    """For a signed-in shopper: the rate (tier included) and the amount they would earn on one unit."""
+    if not current_user.is_authenticated:
+        return None
+    quote = rules.quote(product, current_app.config["COMMISSION_DEFAULT_BPS"], current_user.id)
+    return quote, Money(product.price_minor * quote.rate_bps // rules.MAX_RATE_BPS, product.currency)
+
+
+@blueprint.route("/me/earnings")
+@login_required
+def earnings() -> str:
+    currency = current_app.config["CURRENCY"]
+    return render_template(
+        "commissions/earnings.html", balances=statements.balances_for(current_user.id, currency),
+        listing=statements.statement(current_user.id, page=page_number(request.args.get("page"))),
+        hold_days=current_app.config["COMMISSION_HOLD_DAYS"],
+    )
+
+
+@blueprint.route("/me/earnings.csv")
+@login_required
+def earnings_csv() -> Response:
+    user_id = current_user.id
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["date", "order", "product", "movement", "amount", "currency", "moved", "status", "reason"])
+        for m in statements.all_movements(user_id):
+            writer.writerow([
+                m.at.strftime("%Y-%m-%d %H:%M:%S"), m.order_number, csv_safe(m.product), m.label, m.amount.to_decimal_string(),
+                m.amount.currency, m.moved, m.status, csv_safe(m.reason),
+            ])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(stream_with_context(rows()), mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="vitrine-earnings.csv"', "Cache-Control": "private, no-store",
+    })

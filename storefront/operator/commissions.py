@@ -1,0 +1,149 @@
+"""Operator pages for the commission programme: rates and tiers, and holding, releasing or rejecting commissions."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from commissions import queries, rules, services
+from commissions.models import Commission, CommissionStatus, RateScope
+from storefront.audit.services import record_audit
+from storefront.catalog.models import Category, Product
+from storefront.extensions import db
+from storefront.listing import page_number
+from storefront.money import Money
+from storefront.navigation import safe_next_path
+from storefront.operator.access import operator_required
+
+blueprint = Blueprint("operator_commissions", __name__, url_prefix="/operator")
+
+
+class BadInput(ValueError):
+    pass
+
+
+def parse_percent(text: str) -> int:
+    """ "7.5" (percent) → 750 basis points; at most two decimals, 0 to 100."""
+    try:
+        value = Decimal(text.strip().rstrip("%").strip())
+    except InvalidOperation:
+        raise BadInput("Write the rate as a percentage, e.g. 7.5") from None
+    bps = value * 100
+    if not value.is_finite() or bps != bps.to_integral_value() or not 0 <= bps <= 10_000:
+        raise BadInput("A rate is a percentage from 0 to 100 with at most two decimals.")
+    return int(bps)
+
+
+@blueprint.route("/commissions")
+@operator_required
+def commission_list() -> str:
+    raw_status = request.args.get("status", "")
+    status = CommissionStatus(raw_status) if raw_status in set(CommissionStatus) else None
+    curator = request.args.get("curator", "")[:100]
+    listing = queries.list_commissions(status=status, curator=curator, page=page_number(request.args.get("page")))
+    return render_template(
+        "operator/commissions.html", listing=listing, status=status, curator=curator, statuses=list(CommissionStatus),
+    )
+
+
+@blueprint.route("/commissions/<int(max=999999999):commission_id>/<any(hold, release, reject):action>", methods=["POST"])
+@operator_required
+def decide(commission_id: int, action: str) -> Response:
+    commission = db.session.get(Commission, commission_id)
+    if commission is None:
+        abort(404, description="There is no such commission.")
+    reason = request.form.get("reason", "").strip()[:255]
+    try:
+        getattr(services, action)(commission, reason=reason, actor_user_id=current_user.id)
+    except services.CommissionError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Commission #{commission.id} is now {commission.status}.", "success")
+    return redirect(safe_next_path(request.form.get("next"), url_for(".commission_list")))
+
+
+@blueprint.route("/rates")
+@operator_required
+def rates() -> str:
+    currency = current_app.config["CURRENCY"]
+    product_rates = rules.rates_by_scope(RateScope.PRODUCT)
+    products = db.session.query(Product).filter(Product.id.in_(product_rates)).order_by(Product.sku).all() if product_rates else []
+    return render_template(
+        "operator/rates.html", default_bps=current_app.config["COMMISSION_DEFAULT_BPS"],
+        categories=db.session.query(Category).order_by(Category.position, Category.name).all(),
+        category_rates=rules.rates_by_scope(RateScope.CATEGORY), products=products, product_rates=product_rates,
+        tiers=rules.list_tiers(currency), currency=currency,
+    )
+
+
+def _set_rate(scope: RateScope, target_id: int, raw: str, label: str) -> None:
+    try:
+        rate = None if not raw.strip() else parse_percent(raw)
+        rules.set_rate(scope, target_id, rate)
+    except (BadInput, rules.RateError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return
+    record_audit(
+        actor_user_id=current_user.id, action=f"rate.{scope.value}", subject_type=scope.value, subject_id=target_id,
+        reason=request.form.get("reason", "")[:255], details={"rate_bps": rate},
+    )
+    db.session.commit()
+    flash(f"{label}: {'rate removed' if rate is None else f'{Decimal(rate) / 100}%'}. Past orders keep their rate.", "success")
+
+
+@blueprint.route("/rates/category/<int(max=999999999):category_id>", methods=["POST"])
+@operator_required
+def set_category_rate(category_id: int) -> Response:
+    category = db.session.get(Category, category_id)
+    if category is None:
+        abort(404, description="There is no such category.")
+    _set_rate(RateScope.CATEGORY, category.id, request.form.get("rate", ""), category.name)
+    return redirect(url_for(".rates"))
+
+
+@blueprint.route("/rates/product", methods=["POST"])
+@operator_required
+def set_product_rate() -> Response:
+    sku = request.form.get("sku", "").strip()[:64]
+    product = db.session.query(Product).filter(Product.sku == sku).one_or_none() if sku else None
+    if product is None:
+        flash(f"No product with SKU {sku!r}." if sku else "Give the product's SKU.", "error")
+        return redirect(url_for(".rates"))
+    _set_rate(RateScope.PRODUCT, product.id, request.form.get("rate", ""), product.title)
+    return redirect(url_for(".rates"))
+
+
+@blueprint.route("/tiers", methods=["POST"])
+@operator_required
+def add_tier() -> Response:
+    currency = current_app.config["CURRENCY"]
+    try:
+        threshold = Money.parse(request.form.get("min_sales", ""), currency)
+        tier = rules.add_tier(request.form.get("name", ""), currency, threshold.minor, parse_percent(request.form.get("bonus", "")))
+    except (BadInput, rules.RateError, ValueError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".rates"))
+    record_audit(actor_user_id=current_user.id, action="tier.add", subject_type="tier", subject_id=tier.id,
+                 details={"min_sales_minor": tier.min_sales_minor, "bonus_bps": tier.bonus_bps})
+    db.session.commit()
+    flash(f"Tier “{tier.name}” added.", "success")
+    return redirect(url_for(".rates"))
+
+
+@blueprint.route("/tiers/<int(max=999999999):tier_id>/delete", methods=["POST"])
+@operator_required
+def remove_tier(tier_id: int) -> Response:
+    try:
+        rules.remove_tier(tier_id)
+    except rules.RateError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".rates"))
+    record_audit(actor_user_id=current_user.id, action="tier.remove", subject_type="tier", subject_id=tier_id)
+    db.session.commit()
+    flash("Tier removed.", "success")
+    return redirect(url_for(".rates"))

@@ -1,0 +1,14 @@
+"""Payment facts other domains act on, inside the same database transaction as the webhook.
+
+Payments sits below commissions in the layers, so it announces and commissions listens.
+"""
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sender=None, order=Order, payment=Payment — the order just became paid.
+order_paid = _signals.signal("order-paid")
+#: sender=None, order=Order, refund=Refund — a refund of the paying payment was recorded.
+order_refunded = _signals.signal("order-refunded")

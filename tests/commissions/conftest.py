@@ -1,0 +1,77 @@
+"""Curator sales for commission tests: orders whose lines credit a shop, paid and refunded through the test provider."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from storefront.extensions import db
+
+TEST_CARD = "4242424242424242"
+
+
+@pytest.fixture
+def sell(app: Flask, database: Any) -> Callable[..., Any]:
+    """Place an order whose lines were added from `shop`'s page, and pay it (unless told not to).
+
+    Each call has its own request context: a context held for the whole test would share `g`
+    (and its cached CSRF token) with the test client's requests.
+    """
+    from storefront.checkout.services import StoreSettings
+    from storefront.orders import services
+    from storefront.orders.services import CustomerDetails, RequestedLine
+    from storefront.payments.providers import active_provider
+    from storefront.payments.services import start_payment
+    from tests.conftest import CUSTOMER_FORM
+
+    def place(shop: Any, *lines: tuple[Any, int], pay: bool = True, user_id: int | None = None) -> Any:
+        with app.test_request_context():
+            return _place(shop, *lines, pay=pay, user_id=user_id)
+
+    def _place(shop: Any, *lines: tuple[Any, int], pay: bool, user_id: int | None) -> Any:
+        settings = StoreSettings.from_config(app.config)
+        order = services.place_order(
+            [RequestedLine(product.id, quantity, shop.id if shop else None) for product, quantity in lines],
+            CustomerDetails(**dict(CUSTOMER_FORM)), user_id=user_id, currency=settings.currency,
+            shipping=settings.shipping, payment_timeout=settings.payment_timeout,
+        )
+        db.session.commit()
+        if pay:
+            provider = active_provider()
+            payment, _url = start_payment(order, provider)
+            result = provider.pay(order=order, reference=payment.reference, card_number=TEST_CARD)  # type: ignore[attr-defined]
+            assert result.outcome == "applied", result
+            db.session.commit()
+        return order
+
+    return place
+
+
+@pytest.fixture
+def refund(app: Flask, database: Any) -> Callable[..., Any]:
+    from storefront.money import Money
+    from storefront.payments.providers import active_provider
+    from storefront.payments.services import refund_order
+
+    def give_back(order: Any, amount_minor: int) -> None:
+        with app.test_request_context():
+            refund_order(db.session.merge(order), Money(amount_minor, order.currency), active_provider())
+            db.session.commit()
+
+    return give_back
+
+
+def commissions_of(order: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from commissions.models import Commission
+
+    return list(db.session.scalars(select(Commission).where(Commission.order_id == order.id).order_by(Commission.id)))
+
+
+def balances(user_id: int) -> dict[str, int]:
+    from commissions.ledger import curator_balances
+
+    return {kind.value: amount for kind, amount in curator_balances(user_id, "USD").items()}

@@ -1,0 +1,140 @@
+"""The curator's earnings page and statement, the rate preview on products, and the operator's commission pages."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from commissions import rules
+from commissions.models import Commission, CommissionStatus, CuratorTier, RateScope
+from storefront.accounts.models import Role
+from storefront.audit.models import AuditEntry
+from tests.commissions.conftest import commissions_of
+from tests.conftest import Browser
+
+
+@pytest.fixture
+def curator_sale(app: Any, create_user: Any, create_shop: Any, create_product: Any, sell: Any) -> Any:
+    product = create_product(title="=HYPERLINK(\"x\")", price_minor=5000, stock=20)
+    shop = create_shop(product, user=create_user(email="ana@example.com"), handle="ana")
+    return sell(shop, (product, 2))
+
+
+@pytest.fixture
+def ana(app: Any) -> Browser:
+    browser = Browser(app.test_client())
+    browser.log_in("ana@example.com")
+    return browser
+
+
+@pytest.fixture
+def operator(app: Any, create_user: Any) -> Browser:
+    create_user(email="op@example.com", role=Role.OPERATOR)
+    browser = Browser(app.test_client())
+    browser.log_in("op@example.com")
+    return browser
+
+
+def test_the_earnings_page_shows_the_ledgers_balances_and_each_movement(curator_sale: Any, ana: Browser, refund: Any) -> None:
+    refund(curator_sale, 5000)
+    page = ana.get("/me/earnings").get_data(as_text=True)
+    assert "$2.50" in page  # pending: 5.00 earned, 2.50 reversed by the half refund
+    assert "Earned (pending)" in page and "Reversed (refund)" in page and curator_sale.number in page
+
+
+def test_the_statement_downloads_as_csv_with_formulas_defused(curator_sale: Any, ana: Browser) -> None:
+    response = ana.get("/me/earnings.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:5] == ["date", "order", "product", "movement", "amount"]
+    assert rows[1][1:5] == [curator_sale.number, "'=HYPERLINK(\"x\")", "Earned (pending)", "5.00"]
+
+
+def test_someone_elses_earnings_are_not_shown(curator_sale: Any, app: Any, create_user: Any) -> None:
+    create_user(email="rui@example.com")
+    rui = Browser(app.test_client())
+    rui.log_in("rui@example.com")
+    page = rui.get("/me/earnings").get_data(as_text=True)
+    assert curator_sale.number not in page and "No earnings yet" in page
+
+
+def test_earnings_need_a_sign_in(browser: Any) -> None:
+    assert browser.get("/me/earnings").status_code == 302
+
+
+def test_a_product_page_tells_a_signed_in_shopper_what_they_would_earn(app: Any, create_user: Any, create_product: Any, database: Any) -> None:
+    product = create_product(price_minor=4000)
+    rules.set_rate(RateScope.PRODUCT, product.id, 750)
+    database.session.commit()
+    create_user(email="bia@example.com")
+    bia = Browser(app.test_client())
+    bia.log_in("bia@example.com")
+    page = bia.get(f"/products/{product.slug}").get_data(as_text=True)
+    assert "earn 7.5%" in page and "$3.00 a unit" in page and "product rate" in page
+
+
+def test_a_tier_adds_its_bonus_once_the_curator_sells_enough(curator_sale: Any, create_product: Any, database: Any) -> None:
+    database.session.add(CuratorTier(name="Gold", currency="USD", min_sales_minor=10000, bonus_bps=250))
+    database.session.commit()
+    quote = rules.quote(create_product(), 500, commissions_of(curator_sale)[0].curator_user_id)
+    assert (quote.rate_bps, quote.description) == (750, "default rate + Gold tier bonus")
+    assert rules.quote(create_product(), 500, None).rate_bps == 500
+
+
+def test_operator_pages_are_for_operators_only(curator_sale: Any, ana: Browser) -> None:
+    assert ana.get("/operator/commissions").status_code == 403
+    assert ana.get("/operator/rates").status_code == 403
+    assert ana.post(f"/operator/commissions/{commissions_of(curator_sale)[0].id}/hold", {"reason": "x"}).status_code == 403
+
+
+def test_an_operator_holds_and_rejects_with_reasons_in_the_audit_log(curator_sale: Any, operator: Browser, database: Any) -> None:
+    commission = commissions_of(curator_sale)[0]
+    assert "@ana" in operator.get("/operator/commissions?status=pending&curator=ana").get_data(as_text=True)
+    operator.post(f"/operator/commissions/{commission.id}/hold", {"reason": "fraud review"})
+    operator.post(f"/operator/commissions/{commission.id}/reject", {"reason": "bot traffic"})
+    assert database.session.get(Commission, commission.id).status == CommissionStatus.REJECTED
+    reasons = list(database.session.scalars(select(AuditEntry.reason).where(AuditEntry.subject_type == "commission")))
+    assert reasons == ["fraud review", "bot traffic"]
+
+
+def test_a_reject_without_a_reason_is_refused_with_a_message(curator_sale: Any, operator: Browser, database: Any) -> None:
+    commission = commissions_of(curator_sale)[0]
+    operator.post(f"/operator/commissions/{commission.id}/hold", {"reason": "fraud review"})
+    response = operator.post(f"/operator/commissions/{commission.id}/reject", {"reason": ""}, follow_redirects=True)
+    assert "Say why the commission is rejected." in response.get_data(as_text=True)
+    assert database.session.get(Commission, commission.id).status == CommissionStatus.HELD
+
+
+def test_an_unknown_commission_is_a_404(operator: Browser) -> None:
+    assert operator.post("/operator/commissions/999999/hold", {"reason": "x"}).status_code == 404
+
+
+def test_an_operator_sets_a_category_rate_and_a_tier(operator: Browser, create_product: Any, database: Any) -> None:
+    product = create_product()
+    operator.post(f"/operator/rates/category/{product.category_id}", {"rate": "8.25"})
+    operator.post("/operator/tiers", {"name": "Silver", "min_sales": "500.00", "bonus": "1"})
+    assert rules.base_rate(product, 500).rate_bps == 825
+    page = operator.get("/operator/rates").get_data(as_text=True)
+    assert "8.25%" in page and "Silver" in page and "$500.00" in page
+
+
+@pytest.mark.parametrize("rate", ["abc", "101", "-1", "7.555", "nan"])
+def test_a_bad_rate_is_refused_with_a_message(operator: Browser, create_product: Any, rate: str) -> None:
+    product = create_product()
+    response = operator.post("/operator/rates/product", {"sku": product.sku, "rate": rate}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "percentage" in response.get_data(as_text=True)
+    assert rules.base_rate(product, 500).source == "default"
+
+
+def test_a_bad_tier_is_refused_with_a_message(operator: Browser) -> None:
+    response = operator.post("/operator/tiers", {"name": "Gold", "min_sales": "lots", "bonus": "2"}, follow_redirects=True)
+    assert response.status_code == 200 and "is not an amount" in response.get_data(as_text=True)
+
+
+def test_the_operator_order_page_lists_its_commissions(curator_sale: Any, operator: Browser) -> None:
+    page = operator.get(f"/operator/orders/{curator_sale.number}").get_data(as_text=True)
+    assert "Commissions" in page and "$5.00" in page and "default rate" in page

@@ -1,0 +1,121 @@
+"""Random sequences of sales, payments, refunds, maturations, holds, payouts and replays keep the ledger exact.
+
+After every step: debits equal credits; every balance equals the sum of its transfers and
+respects its floor; each commission nets exactly rate × (paid − refunded) rounded down, never
+more; a replay posts nothing.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from sqlalchemy import func, select
+
+from commissions import ledger, rules, services
+from commissions.listeners import settings_from_config
+from commissions.models import CommissionStatus, LedgerTransfer, RateScope
+from storefront.extensions import db
+from storefront.payments.models import Payment, Refund
+from tests.commissions.conftest import commissions_of
+from tests.commissions.test_lifecycle import pay_out
+
+#: One request context for the whole test keeps the objects it makes attached to one session.
+pytestmark = pytest.mark.usefixtures("request_context")
+
+
+def test_the_ledger_stays_exact_under_random_histories(
+    app: Any, sell: Any, refund: Any, create_shop: Any, create_product: Any, frozen_clock: Any, database: Any,
+) -> None:
+    curators = [create_shop(create_product(), handle=f"curator-{n}") for n in range(2)]
+    catalog = [create_product(price_minor=price, stock=100_000) for price in (1, 333, 1999, 12_345, 99_999)]
+    rules.set_rate(RateScope.PRODUCT, catalog[2].id, 1234)
+    rules.set_rate(RateScope.CATEGORY, catalog[0].category_id, 750)
+    db.session.commit()
+    commission_settings = settings_from_config(app.config)
+
+    class LedgerHistory(RuleBasedStateMachine):
+        orders = Bundle("orders")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.mine: list[Any] = []
+
+        @rule(target=orders, shop=st.sampled_from(curators),
+              lines=st.lists(st.tuples(st.sampled_from(catalog), st.integers(1, 3)), min_size=1, max_size=3,
+                             unique_by=lambda line: line[0].id))
+        def sell_through_a_curator(self, shop: Any, lines: list[tuple[Any, int]]) -> Any:
+            order = sell(shop, *lines)
+            self.mine.append(order)
+            return order
+
+        @rule(order=orders, share=st.integers(1, 100))
+        def refund_part(self, order: Any, share: int) -> None:
+            left = order.total_minor - order.refunded_minor
+            if left > 0:
+                refund(order, max(1, left * share // 100))
+
+        @rule(order=orders)
+        def refund_the_rest(self, order: Any) -> None:
+            left = order.total_minor - order.refunded_minor
+            if left > 0:
+                refund(order, left)
+
+        @rule(days=st.integers(0, 40))
+        def time_passes_and_commissions_mature(self, days: int) -> None:
+            frozen_clock.advance(days=days)
+            services.mature_due()
+            db.session.commit()
+
+        @rule(order=orders, reject=st.booleans())
+        def operator_holds_then_decides(self, order: Any, reject: bool) -> None:
+            for commission in commissions_of(order):
+                if commission.status in (CommissionStatus.PENDING, CommissionStatus.AVAILABLE):
+                    services.hold(commission, reason="fraud review", actor_user_id=None)
+                    decide = services.reject if reject else services.release
+                    decide(commission, reason="decided", actor_user_id=None)
+                    db.session.commit()
+                    return
+
+        @rule(order=orders)
+        def a_payout_settles(self, order: Any) -> None:
+            for commission in commissions_of(order):
+                if commission.status == CommissionStatus.AVAILABLE and commission.net_minor > 0:
+                    pay_out(commission)
+            db.session.commit()
+
+        @rule(order=orders)
+        def replays_post_nothing(self, order: Any) -> None:
+            before = db.session.scalar(select(func.count()).select_from(LedgerTransfer))
+            payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id, Payment.paid_the_order.is_(True)))
+            assert services.earn_for_paid_order(order, payment, commission_settings) == []
+            last_refund = db.session.scalar(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id.desc()).limit(1))
+            if last_refund is not None:
+                assert services.reverse_for_refund(order, last_refund) == 0
+            assert db.session.scalar(select(func.count()).select_from(LedgerTransfer)) == before
+
+        @invariant()
+        def the_ledger_balances_and_agrees_with_every_commission(self) -> None:
+            result = ledger.check_ledger()
+            assert result.ok, result.problems
+            assert result.debits == result.credits
+
+        @invariant()
+        def each_commission_nets_the_rate_of_what_is_left_rounded_down(self) -> None:
+            for order in self.mine:
+                for commission in commissions_of(order):
+                    left = commission.base_minor - commission.base_minor * order.refunded_minor // order.total_minor
+                    ceiling = left * commission.rate_bps // 10_000
+                    if commission.status == CommissionStatus.REJECTED:
+                        assert commission.net_minor == 0
+                    else:
+                        assert commission.net_minor == ceiling
+                    assert 0 <= commission.net_minor <= commission.earned_minor
+
+    run_state_machine_as_test(LedgerHistory, settings=settings(
+        max_examples=12, stateful_step_count=15, deadline=None, derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    ))
