@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from commissions import ledger, rules
@@ -23,7 +23,7 @@ from storefront.audit.services import record_audit
 from storefront.extensions import db
 from storefront.catalog.models import Product
 from storefront.orders.models import Order, OrderLine
-from storefront.payments.models import Payment, Refund
+from storefront.payments.models import Payment, Refund, RefundLine
 from storefront.shops.models import Shop
 
 log = logging.getLogger(__name__)
@@ -237,21 +237,25 @@ def target_net(commission: Commission, refunded_base_minor: int) -> int:
     return (commission.base_minor - refunded_base_minor) * commission.rate_bps // rules.MAX_RATE_BPS
 
 
-def refunded_base(commission: Commission, order: Order) -> int:
-    """The line's share of everything refunded on the order so far, rounded down (so exact at a full refund)."""
-    return commission.base_minor * order.refunded_minor // order.total_minor
+def refunded_base(commission: Commission) -> int:
+    """What the refunds so far gave back on this commission's line (their allocation to lines is the payments' record)."""
+    given = db.session.scalar(
+        select(func.coalesce(func.sum(RefundLine.amount_minor), 0)).where(RefundLine.order_line_id == commission.order_line_id)
+    )
+    return min(commission.base_minor, int(given or 0))
 
 
 def reverse_for_refund(order: Order, refund: Refund) -> int:
     """Bring each of the order's commissions down to what its remaining paid amount earns; returns the total reversed.
 
-    Cumulative, so partial refunds never take back more than was earned and a full refund
+    Cumulative over the line's refunded amount (by chosen lines, or the order's refunds spread
+    in proportion), so partial refunds never take back more than was earned and a full refund
     leaves exactly zero. A replay of the same refund posts nothing.
     """
     total = 0
     for commission in _order_commissions(order):
         commission = _locked(commission.id) or commission
-        new_refunded = refunded_base(commission, order)
+        new_refunded = refunded_base(commission)
         if new_refunded <= commission.refunded_base_minor:
             continue
         amount = commission.net_minor - target_net(commission, new_refunded)

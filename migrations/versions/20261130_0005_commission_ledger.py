@@ -1,4 +1,4 @@
-"""commission ledger
+"""commission ledger, and refunds by order line
 
 Revision ID: 0005
 Revises: 0004
@@ -125,11 +125,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ledger_transfers_credit_account_id'), ['credit_account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_transfers_debit_account_id'), ['debit_account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_transfers_transaction_id'), ['transaction_id'], unique=False)
+    op.create_table('refund_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('refund_id', sa.Integer(), nullable=False),
+    sa.Column('order_line_id', sa.Integer(), nullable=True),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['order_line_id'], ['order_lines.id'], name=op.f('fk_refund_lines_order_line_id_order_lines')),
+    sa.ForeignKeyConstraint(['refund_id'], ['refunds.id'], name=op.f('fk_refund_lines_refund_id_refunds')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refund_lines'))
+    )
+    with op.batch_alter_table('refund_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refund_lines_order_line_id'), ['order_line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refund_lines_refund_id'), ['refund_id'], unique=False)
+
     _make_append_only()
 
 
 def downgrade() -> None:
     _drop_append_only()
+    with op.batch_alter_table('refund_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refund_lines_refund_id'))
+        batch_op.drop_index(batch_op.f('ix_refund_lines_order_line_id'))
+
+    op.drop_table('refund_lines')
     with op.batch_alter_table('ledger_transfers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ledger_transfers_transaction_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_transfers_debit_account_id'))

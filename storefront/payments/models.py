@@ -54,6 +54,17 @@ class Refund(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
+class RefundLine(Base):
+    """Which part of a refund gave back which order line (no line: shipping). Written once with the refund."""
+
+    __tablename__ = "refund_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"), index=True)
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
 class WebhookEvent(Base):
     """Every verified provider event, once: the unique key makes a redelivery a no-op."""
 

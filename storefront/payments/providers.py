@@ -44,6 +44,8 @@ class PaymentEvent:
     amount_minor: int | None = None
     currency: str | None = None
     refund_reference: str | None = None
+    #: For a refund of chosen lines: order line id → amount, as the refund request carried it.
+    refund_lines: dict[int, int] | None = None
     failure_reason: str = ""
 
 
@@ -59,6 +61,8 @@ class RefundRequest:
     amount_minor: int
     reason: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    #: Order line id → amount, when the refund is of chosen lines (it then sums to amount_minor).
+    lines: dict[int, int] = field(default_factory=dict)
 
 
 class PaymentProvider(Protocol):
@@ -72,6 +76,24 @@ class PaymentProvider(Protocol):
 
     def refund(self, request: RefundRequest) -> str:
         """Ask the provider to refund; returns its refund reference. The refund is recorded from its event."""
+
+
+def encode_refund_lines(lines: Mapping[int, int]) -> str:
+    """Refund lines as provider metadata (string values only, as Stripe's metadata): "12:500,13:250"."""
+    return ",".join(f"{line_id}:{amount}" for line_id, amount in sorted(lines.items()))
+
+
+def decode_refund_lines(text: object) -> dict[int, int] | None:
+    """The inverse of encode_refund_lines; None when absent or not in that shape."""
+    if not isinstance(text, str) or not text or len(text) > 2000:
+        return None
+    lines = {}
+    for part in text.split(","):
+        line_id, _, amount = part.partition(":")
+        if not (line_id.isascii() and line_id.isdigit() and amount.isascii() and amount.isdigit()) or len(line_id) > 12 or len(amount) > 15:
+            return None
+        lines[int(line_id)] = int(amount)
+    return lines
 
 
 def register_provider(app: Flask, provider: PaymentProvider) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from storefront.extensions import db
@@ -11,7 +11,7 @@ from storefront.money import Money
 from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments import signals
-from storefront.payments.models import Payment, PaymentStatus, Refund
+from storefront.payments.models import Payment, PaymentStatus, Refund, RefundLine
 from storefront.payments.providers import PaymentEvent, PaymentProvider, ProviderError, RefundRequest
 from storefront.payments.states import transition_payment
 
@@ -134,18 +134,74 @@ def apply_refund_succeeded(event: PaymentEvent) -> str:
         return "ignored: refund already recorded"
     if not counts_for_order:
         return f"applied: refund of a payment order {order.number} did not keep"
+    for line_id, amount in allocate_refund(order, event.amount_minor, event.refund_lines).items():
+        db.session.add(RefundLine(refund_id=refund.id, order_line_id=line_id, amount_minor=amount))
     orders.record_order_refund(order, Money(event.amount_minor, order.currency), actor=f"provider:{event.provider}")
     db.session.flush()
     signals.order_refunded.send(None, order=order, refund=refund)
     return "applied"
 
 
-def refund_order(order: Order, amount: Money, provider: PaymentProvider, *, reason: str = "") -> str:
-    """Ask the provider to refund part or all of a paid order; the refund is recorded from its event."""
+def refunded_by_line(order: Order) -> dict[int | None, int]:
+    """What each order line (None: shipping) has been given back so far."""
+    rows = db.session.execute(
+        select(RefundLine.order_line_id, func.sum(RefundLine.amount_minor))
+        .join(Refund, Refund.id == RefundLine.refund_id)
+        .where(Refund.order_id == order.id)
+        .group_by(RefundLine.order_line_id)
+    )
+    return {line_id: int(amount) for line_id, amount in rows}
+
+
+def refundable_by_line(order: Order) -> dict[int | None, int]:
+    """What is left to give back on each line, and on shipping (None)."""
+    given = refunded_by_line(order)
+    left: dict[int | None, int] = {line.id: line.line_total_minor - given.get(line.id, 0) for line in order.lines}
+    left[None] = order.shipping_minor - given.get(None, 0)
+    return left
+
+
+def check_refund_lines(order: Order, lines: dict[int, int]) -> None:
+    left = refundable_by_line(order)
+    for line_id, amount in lines.items():
+        if line_id is None or line_id not in left:
+            raise orders.OrderError("Refund only lines of this order.")
+        if not 0 < amount <= left[line_id]:
+            raise orders.OrderError(f"Refund between {Money(1, order.currency)} and {Money(left[line_id], order.currency)} on that line.")
+
+
+def allocate_refund(order: Order, amount_minor: int, explicit: dict[int, int] | None) -> dict[int | None, int]:
+    """Which lines a refund gives back: the chosen ones when they add up, else in proportion to what is left on each.
+
+    The parts always add up to the refund, and never exceed what is left on a line, so once the
+    whole order is refunded every line has been given back exactly.
+    """
+    if explicit and sum(explicit.values()) == amount_minor:
+        try:
+            check_refund_lines(order, explicit)
+        except orders.OrderError as error:
+            log.error("order %s: refund lines %s do not fit (%s); spread in proportion instead", order.number, explicit, error)
+        else:
+            return dict(explicit)
+    left = {key: value for key, value in refundable_by_line(order).items() if value > 0}
+    keys = list(left)
+    parts = Money(amount_minor, order.currency).allocate([left[key] for key in keys])
+    return {key: part.minor for key, part in zip(keys, parts, strict=True) if part.minor > 0}
+
+
+def refund_order(
+    order: Order, amount: Money | None, provider: PaymentProvider, *, reason: str = "", lines: dict[int, int] | None = None,
+) -> str:
+    """Ask the provider to refund part or all of a paid order, by amount or by chosen lines; recorded from its event."""
     payment = find_order_payment(order)
     if payment is None or payment.provider != provider.name:
         raise ProviderError("This order has no successful payment with this provider to refund.")
+    if lines:
+        check_refund_lines(order, lines)
+        amount = Money(sum(lines.values()), order.currency)
+    if amount is None:
+        raise orders.OrderError("Say how much to refund, or which lines.")
     left = order.total - order.refunded
     if amount.currency != order.currency or not 0 < amount.minor <= left.minor:
         raise orders.OrderError(f"Refund between {Money(1, order.currency)} and {left}.")
-    return provider.refund(RefundRequest(payment=payment, amount_minor=amount.minor, reason=reason))
+    return provider.refund(RefundRequest(payment=payment, amount_minor=amount.minor, reason=reason, lines=dict(lines or {})))

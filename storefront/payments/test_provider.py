@@ -22,7 +22,9 @@ from storefront.extensions import db
 from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments.models import Payment, PaymentStatus
-from storefront.payments.providers import EventKind, MalformedEvent, PaymentEvent, PaymentStart, RefundRequest
+from storefront.payments.providers import (
+    EventKind, MalformedEvent, PaymentEvent, PaymentStart, RefundRequest, decode_refund_lines, encode_refund_lines,
+)
 from storefront.payments.signatures import sign, verify
 from storefront.payments.webhooks import WebhookResult, process_webhook
 
@@ -90,6 +92,7 @@ class TestPaymentProvider:
         data = {
             "order_number": None, "payment_reference": request.payment.reference, "refund_reference": reference,
             "amount_minor": request.amount_minor, "currency": request.payment.currency,
+            "refund_lines": encode_refund_lines(request.lines) if request.lines else None,
         }
         self.deliver(EventKind.REFUND_SUCCEEDED, data)
         return reference
@@ -124,6 +127,7 @@ class TestPaymentProvider:
             payment_reference=_text(data.get("payment_reference")),
             amount_minor=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
             currency=_text(data.get("currency")), refund_reference=_text(data.get("refund_reference")),
+            refund_lines=decode_refund_lines(data.get("refund_lines")),
             failure_reason=_text(data.get("failure_reason")) or "",
         )
 

@@ -63,6 +63,20 @@ def refund(app: Flask, database: Any) -> Callable[..., Any]:
     return give_back
 
 
+@pytest.fixture
+def refund_lines(app: Flask, database: Any) -> Callable[..., Any]:
+    """Refund chosen lines of an order: {order line id: amount}."""
+    from storefront.payments.providers import active_provider
+    from storefront.payments.services import refund_order
+
+    def give_back(order: Any, lines: dict[int, int]) -> None:
+        with app.test_request_context():
+            refund_order(db.session.merge(order), None, active_provider(), lines=lines)
+            db.session.commit()
+
+    return give_back
+
+
 def commissions_of(order: Any) -> list[Any]:
     from sqlalchemy import select
 

@@ -163,3 +163,42 @@ def test_a_lost_dispute_reverses_like_a_full_refund(sale: Any) -> None:
     commission = commissions_of(sale)[0]
     assert (commission.status, commission.net_minor) == (CommissionStatus.REVERSED, 0)
     assert balances(commission.curator_user_id)["held"] == 0 and ledger.check_ledger().ok
+
+
+def test_a_refund_of_one_line_reverses_only_that_lines_commission(create_shop: Any, create_product: Any, sell: Any, refund_lines: Any) -> None:
+    tee, cap = create_product(price_minor=6000), create_product(price_minor=4000)
+    order = sell(create_shop(tee, cap), (tee, 1), (cap, 1))
+    tee_line = next(line for line in order.lines if line.product_id == tee.id)
+    refund_lines(order, {tee_line.id: 6000})
+    by_line = {c.order_line_id: (c.status, c.net_minor) for c in commissions_of(order)}
+    assert by_line[tee_line.id] == (CommissionStatus.REVERSED, 0)
+    assert [value for line_id, value in by_line.items() if line_id != tee_line.id] == [(CommissionStatus.PENDING, 200)]
+    assert ledger.check_ledger().ok
+
+
+def test_an_amount_refund_is_spread_over_what_is_left_on_each_line(create_shop: Any, create_product: Any, sell: Any, refund: Any, refund_lines: Any) -> None:
+    from storefront.payments.services import refunded_by_line
+
+    tee, cap = create_product(price_minor=6000), create_product(price_minor=4000)
+    order = sell(create_shop(tee, cap), (tee, 1), (cap, 1))
+    tee_line = next(line for line in order.lines if line.product_id == tee.id)
+    refund_lines(order, {tee_line.id: 6000})
+    refund(order, 1000)
+    given = refunded_by_line(order)
+    assert given[tee_line.id] == 6000 and sum(given.values()) == 7000
+    cap_commission = next(c for c in commissions_of(order) if c.order_line_id != tee_line.id)
+    assert cap_commission.net_minor == 150  # 5% of the 30.00 left on the cap line
+
+
+@pytest.mark.parametrize("lines", [{999999: 100}, {"tee": 0}, {"tee": 6001}])
+def test_a_bad_line_refund_is_refused_with_a_message(create_shop: Any, create_product: Any, sell: Any, lines: dict[Any, int]) -> None:
+    from storefront.orders.services import OrderError
+    from storefront.payments.providers import active_provider
+    from storefront.payments.services import refund_order
+
+    tee = create_product(price_minor=6000)
+    order = sell(create_shop(tee), (tee, 1))
+    tee_line = order.lines[0]
+    chosen = {tee_line.id if key == "tee" else key: amount for key, amount in lines.items()}
+    with pytest.raises(OrderError, match="Refund"):
+        refund_order(order, None, active_provider(), lines=chosen)
