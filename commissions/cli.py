@@ -11,19 +11,26 @@ from storefront.extensions import db
 commissions_cli = AppGroup("commissions", help="The commission ledger.")
 
 
-@commissions_cli.command("mature")
-@click.option("--batch", default=500, show_default=True, help="Commissions per transaction.")
-def mature(batch: int) -> None:
-    """Make every commission whose hold period is over available."""
-    total = 0
-    while True:
-        # One short transaction per batch: the curator locks are held briefly.
-        matured = services.mature_due(limit=batch)
+def run_maturation() -> services.Maturation:
+    """Each curator in its own short transaction: one curator's lock at a time, one bad commission stops nothing."""
+    total = services.Maturation()
+    for user_id, currency in services.curators_with_due_commissions():
+        one = services.mature_for_curator(user_id, currency)
         db.session.commit()
-        total += matured
-        if matured < batch:
-            break
-    click.echo(f"{total} commission(s) became available.")
+        total.matured += one.matured
+        total.failed.update(one.failed)
+    return total
+
+
+@commissions_cli.command("mature")
+def mature() -> None:
+    """Make every commission whose hold period is over available."""
+    result = run_maturation()
+    click.echo(f"{result.matured} commission(s) became available.")
+    for commission_id, problem in sorted(result.failed.items()):
+        click.echo(f"error: commission {commission_id} stays pending: {problem}", err=True)
+    if result.failed:
+        raise SystemExit(1)
 
 
 @commissions_cli.command("check")

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
 from commissions.models import (
@@ -189,9 +190,7 @@ class LedgerCheck:
 
 
 def check_ledger() -> LedgerCheck:
-    """Recompute everything from the transfers: totals balance, floors hold, every commission's net matches."""
-    from commissions.models import Commission
-
+    """Recompute everything from the transfers: totals balance, floors hold, every commission's net and stage match."""
     problems = []
     debits = int(db.session.scalar(
         select(func.coalesce(func.sum(LedgerTransfer.amount_minor), 0)).where(LedgerTransfer.debit_account_id.is_not(None))
@@ -209,29 +208,61 @@ def check_ledger() -> LedgerCheck:
             problems.append(f"{acct.owner} {acct.kind} {acct.currency} is {value}, below zero")
         if acct.kind == AccountKind.RECEIVABLE and value < 0:
             problems.append(f"{acct.owner} receivable {acct.currency} is {value}, below zero")
-    curator_side = (
-        select(
-            LedgerTransfer.commission_id,
-            func.sum(case((LedgerAccount.kind == AccountKind.COMMISSION_EXPENSE, LedgerTransfer.amount_minor), else_=0)),
-        )
-        .join(LedgerAccount, LedgerAccount.id == LedgerTransfer.debit_account_id)
-        .where(LedgerTransfer.commission_id.is_not(None))
-        .group_by(LedgerTransfer.commission_id)
-    )
-    expensed = {cid: int(amount) for cid, amount in db.session.execute(curator_side)}
-    returned = dict(db.session.execute(
-        select(LedgerTransfer.commission_id, func.sum(LedgerTransfer.amount_minor))
-        .join(LedgerAccount, LedgerAccount.id == LedgerTransfer.credit_account_id)
-        .where(LedgerTransfer.commission_id.is_not(None), LedgerAccount.kind == AccountKind.COMMISSION_EXPENSE)
-        .group_by(LedgerTransfer.commission_id)
-    ).all())
-    for commission in db.session.scalars(select(Commission)):
-        net = expensed.get(commission.id, 0) - int(returned.get(commission.id, 0))
-        if net != commission.net_minor:
-            problems.append(f"commission {commission.id}: ledger says {net}, the commission says {commission.net_minor}")
-        if not 0 <= commission.net_minor <= commission.earned_minor:
-            problems.append(f"commission {commission.id}: net {commission.net_minor} outside 0..{commission.earned_minor}")
+    problems += _check_commissions()
     for currency, net in net_by_currency.items():
         if net != 0:
             problems.append(f"{currency}: credit-normal balances minus debit-normal balances is {net}, not zero")
     return LedgerCheck(debits=debits, credits=credits, problems=problems)
+
+
+#: Where a commission's whole net amount must sit while it has this status (paid and beyond leave the stages).
+_STAGE_OF_STATUS = {"pending": AccountKind.PENDING, "held": AccountKind.HELD, "available": AccountKind.AVAILABLE}
+_STAGES = (AccountKind.PENDING, AccountKind.HELD, AccountKind.AVAILABLE)
+
+
+def _check_commissions() -> list[str]:
+    """Each commission: the platform's expense for it equals its net, and its money sits in the stage its status names.
+
+    Each curator: the pending and held balances equal the sums of their pending and held commissions.
+    """
+    from commissions.models import Commission
+
+    expense: dict[int, int] = defaultdict(int)
+    stages: dict[tuple[int, AccountKind], int] = defaultdict(int)
+    debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
+    rows = db.session.execute(
+        select(LedgerTransfer.commission_id, LedgerTransfer.amount_minor, debit.kind, credit.kind)
+        .join(debit, debit.id == LedgerTransfer.debit_account_id)
+        .join(credit, credit.id == LedgerTransfer.credit_account_id)
+        .where(LedgerTransfer.commission_id.is_not(None))
+    )
+    for commission_id, amount, debit_kind, credit_kind in rows:
+        if debit_kind == AccountKind.COMMISSION_EXPENSE:
+            expense[commission_id] += amount
+        if credit_kind == AccountKind.COMMISSION_EXPENSE:
+            expense[commission_id] -= amount
+        if credit_kind in _STAGES:
+            stages[(commission_id, AccountKind(credit_kind))] += amount
+        if debit_kind in _STAGES:
+            stages[(commission_id, AccountKind(debit_kind))] -= amount
+    problems = []
+    expected_balance: dict[tuple[str, str, AccountKind], int] = defaultdict(int)
+    for commission in db.session.scalars(select(Commission)):
+        if expense[commission.id] != commission.net_minor:
+            problems.append(f"commission {commission.id}: ledger says {expense[commission.id]}, the commission says {commission.net_minor}")
+        if not 0 <= commission.net_minor <= commission.earned_minor:
+            problems.append(f"commission {commission.id}: net {commission.net_minor} outside 0..{commission.earned_minor}")
+        stage = _STAGE_OF_STATUS.get(commission.status)
+        if stage is not None:
+            expected_balance[(f"user:{commission.curator_user_id}", commission.currency, stage)] += commission.net_minor
+            for kind in _STAGES:
+                want = commission.net_minor if kind is stage else 0
+                if stages[(commission.id, kind)] != want:
+                    problems.append(
+                        f"commission {commission.id} ({commission.status}): {stages[(commission.id, kind)]} in {kind.value}, expected {want}"
+                    )
+    for acct in db.session.scalars(select(LedgerAccount).where(LedgerAccount.kind.in_([AccountKind.PENDING, AccountKind.HELD]))):
+        want = expected_balance.get((acct.owner, acct.currency, AccountKind(acct.kind)), 0)
+        if balance(acct) != want:
+            problems.append(f"{acct.owner} {acct.kind} {acct.currency} is {balance(acct)}, its commissions add up to {want}")
+    return problems

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
-from commissions.models import Commission, CommissionStatus
+from commissions.models import Commission, CommissionRate, CommissionStatus, RateScope
 from storefront.accounts.models import User
+from storefront.catalog.models import Category, Product
 from storefront.extensions import db
 from storefront.listing import Page, clamp_page, contains_pattern
 from storefront.orders.models import Order, OrderLine
@@ -43,3 +44,23 @@ def list_commissions(*, status: CommissionStatus | None = None, curator: str = "
 
 def commissions_for_order(order_id: int) -> list[Commission]:
     return list(db.session.scalars(select(Commission).where(Commission.order_id == order_id).order_by(Commission.id)))
+
+
+def products_with_own_rates() -> list[tuple[Product, int]]:
+    return [(product, rate) for product, rate in db.session.execute(
+        select(Product, CommissionRate.rate_bps)
+        .join(CommissionRate, (CommissionRate.target_id == Product.id) & (CommissionRate.scope == RateScope.PRODUCT))
+        .order_by(Product.sku)
+    )]
+
+
+def categories_with_rates() -> list[tuple[Category, int | None]]:
+    return [(category, rate) for category, rate in db.session.execute(
+        select(Category, CommissionRate.rate_bps)
+        .outerjoin(CommissionRate, (CommissionRate.target_id == Category.id) & (CommissionRate.scope == RateScope.CATEGORY))
+        .order_by(Category.position, Category.name)
+    )]
+
+
+def find_commission(commission_id: int) -> Commission | None:
+    return db.session.get(Commission, commission_id)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from commissions.models import Commission, CommissionRate, CommissionStatus, CuratorTier, RateScope
 from storefront import clock
@@ -72,13 +73,15 @@ def tier_for(curator_user_id: int, currency: str) -> CuratorTier | None:
     )
 
 
+def rate_for(product: Product, default_bps: int, tier: CuratorTier | None) -> RateQuote:
+    rate = base_rate(product, default_bps)
+    return rate if tier is None else RateQuote(rate.base_bps, rate.source, tier.bonus_bps, tier.name)
+
+
 def quote(product: Product, default_bps: int, curator_user_id: int | None = None) -> RateQuote:
     """The rate this curator would earn on this product today (tier included); the plain rate for nobody."""
-    rate = base_rate(product, default_bps)
     tier = tier_for(curator_user_id, product.currency) if curator_user_id is not None else None
-    if tier is None:
-        return rate
-    return RateQuote(rate.base_bps, rate.source, tier.bonus_bps, tier.name)
+    return rate_for(product, default_bps, tier)
 
 
 def _check_bps(rate_bps: int) -> None:
@@ -97,11 +100,14 @@ def set_rate(scope: RateScope, target_id: int, rate_bps: int | None) -> None:
             db.session.delete(existing)
         return
     _check_bps(rate_bps)
-    if existing is None:
-        db.session.add(CommissionRate(scope=scope, target_id=target_id, rate_bps=rate_bps))
-    else:
-        existing.rate_bps = rate_bps
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            if existing is None:
+                db.session.add(CommissionRate(scope=scope, target_id=target_id, rate_bps=rate_bps))
+            else:
+                existing.rate_bps = rate_bps
+    except IntegrityError:
+        raise RateError("Someone changed this rate at the same moment; look again and retry.") from None
 
 
 def rates_by_scope(scope: RateScope) -> dict[int, int]:
@@ -119,8 +125,11 @@ def add_tier(name: str, currency: str, min_sales_minor: int, bonus_bps: int) -> 
     if db.session.scalar(select(CuratorTier.id).where(CuratorTier.currency == currency, CuratorTier.min_sales_minor == min_sales_minor)):
         raise RateError("A tier with this threshold exists already.")
     tier = CuratorTier(name=name, currency=currency, min_sales_minor=min_sales_minor, bonus_bps=bonus_bps)
-    db.session.add(tier)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(tier)
+    except IntegrityError:
+        raise RateError("A tier with this threshold exists already.") from None
     return tier
 
 

@@ -1,30 +1,34 @@
 """Commissions from paid orders: earn, mature, hold, release, reject, and reverse on refunds and disputes.
 
 Every money movement is one ledger transaction posted under the curator's lock inside the
-caller's database transaction, with an idempotency key taken from its cause.
+caller's database transaction, with an idempotency key taken from its cause. Locks are taken
+in one order everywhere — the order row (by the payment handlers), then curators by user id,
+then the commission rows, re-read once locked — so concurrent postings cannot deadlock and
+never act on a stale read.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from commissions import ledger, rules
-from commissions.ledger import Posting, Transfer
-from commissions.models import AccountKind, Commission, CommissionStatus
+from commissions.ledger import LedgerError, Posting, Transfer
+from commissions.models import AccountKind, Commission, CommissionStatus, CuratorTier
 from commissions.states import BUCKET, COMMISSION_STATES
-from share.models import SelfReferral
 from share.services import find_order_attribution
 from storefront import clock
 from storefront.audit.services import record_audit
-from storefront.extensions import db
 from storefront.catalog.models import Product
+from storefront.extensions import db
 from storefront.orders.models import Order, OrderLine
 from storefront.payments.models import Payment, Refund, RefundLine
 from storefront.shops.models import Shop
+from storefront.states import InvalidTransition
 
 log = logging.getLogger(__name__)
 S = CommissionStatus
@@ -59,6 +63,24 @@ def _expense(currency: str) -> ledger.LedgerAccount:
     return ledger.account(None, AccountKind.COMMISSION_EXPENSE, currency)
 
 
+def _lock_curators(curators: Iterable[tuple[int, str]]) -> None:
+    """Every curator involved, in user id order: two postings that touch the same curators never wait on each other in a cycle."""
+    for user_id, currency in sorted(set(curators)):
+        ledger.lock_curator(user_id, currency)
+
+
+def _reread(commission: Commission) -> Commission:
+    """The commission as it is now, its row locked: decisions are never made on a stale copy."""
+    db.session.flush()
+    db.session.refresh(commission, with_for_update=True)
+    return commission
+
+
+def _locked(commission: Commission) -> Commission:
+    ledger.lock_curator(commission.curator_user_id, commission.currency)
+    return _reread(commission)
+
+
 # Earning ------------------------------------------------------------------------------------
 
 
@@ -66,35 +88,43 @@ def earn_for_paid_order(order: Order, payment: Payment, settings: CommissionSett
     """One pending commission per line that credits a curator's shop; a replay creates nothing more.
 
     No commission for a self-referred line (attribution already took its shop away), for a
-    suspended shop, or for an amount that rounds down to nothing. An order under self-referral
-    review earns, but on hold until an operator decides.
+    suspended shop, or for an amount that rounds down to nothing. A shop under self-referral
+    review earns on hold until an operator decides. Each curator's tier is read once, before
+    the order's own lines count toward it.
     """
     attribution = find_order_attribution(order.id)
-    under_review = attribution is not None and attribution.self_referral == SelfReferral.REVIEW
-    made = []
+    under_review = set(attribution.review_shop_ids or []) if attribution is not None else set()
+    earning: list[tuple[OrderLine, Shop]] = []
     for line in order.lines:
-        if line.shop_id is None:
+        shop = db.session.get(Shop, line.shop_id) if line.shop_id is not None else None
+        if shop is None:
             continue
-        shop = db.session.get(Shop, line.shop_id)
-        if shop is None or shop.is_suspended:
-            log.info("order %s line %s: shop %s cannot earn", order.number, line.id, line.shop_id)
+        if shop.is_suspended:
+            log.info("order %s line %s: shop %s is suspended and earns nothing", order.number, line.id, shop.id)
             continue
-        commission = _earn_line(order, line, payment, shop, settings)
-        if commission is not None:
-            made.append(commission)
-            if under_review:
-                hold(commission, reason="self-referral review: " + "; ".join(attribution.review_reasons), actor_user_id=None)
+        earning.append((line, shop))
+    _lock_curators((shop.user_id, order.currency) for _line, shop in earning)
+    tiers = {shop.user_id: rules.tier_for(shop.user_id, order.currency) for _line, shop in earning}
+    made = []
+    for line, shop in earning:
+        commission = _earn_line(order, line, payment, shop, settings, tiers[shop.user_id])
+        if commission is None:
+            continue
+        made.append(commission)
+        if shop.id in under_review:
+            reasons = [r for r in attribution.review_reasons if r.startswith(f"@{shop.handle}:")] if attribution else []
+            hold(commission, reason="self-referral review: " + ("; ".join(reasons) or "weak signals"), actor_user_id=None)
     return made
 
 
-def _earn_line(order: Order, line: OrderLine, payment: Payment, shop: Shop, settings: CommissionSettings) -> Commission | None:
-    existing = db.session.scalar(select(Commission).where(Commission.order_line_id == line.id))
-    if existing is not None:
+def _earn_line(
+    order: Order, line: OrderLine, payment: Payment, shop: Shop, settings: CommissionSettings, tier: CuratorTier | None,
+) -> Commission | None:
+    if db.session.scalar(select(Commission.id).where(Commission.order_line_id == line.id)) is not None:
         return None
     product = db.session.get(Product, line.product_id)
     assert product is not None
-    ledger.lock_curator(shop.user_id, order.currency)
-    rate = rules.quote(product, settings.default_bps, shop.user_id)
+    rate = rules.rate_for(product, settings.default_bps, tier)
     base = line.line_total_minor
     earned = base * rate.rate_bps // rules.MAX_RATE_BPS
     if earned <= 0:
@@ -110,52 +140,89 @@ def _earn_line(order: Order, line: OrderLine, payment: Payment, shop: Shop, sett
     except IntegrityError:
         return None  # the unique order line: a concurrent delivery made it first
     ledger.post(Posting(
-        idempotency_key=f"earn:line:{line.id}:payment:{payment.id}", kind="earn", cause_type="order_line",
+        idempotency_key=_earning_key(commission), kind="earn", cause_type="order_line",
         cause_id=line.id, memo=f"order {order.number}: {rate.rate_bps} bps of {base}",
         transfers=[Transfer(_expense(order.currency), _acct(commission, AccountKind.PENDING), earned, commission.id)],
     ))
     return commission
 
 
+def _earning_key(commission: Commission) -> str:
+    return f"earn:line:{commission.order_line_id}:payment:{commission.payment_id}"
+
+
+def _earning_transaction_id(commission: Commission) -> int | None:
+    earned = ledger.find_transaction(_earning_key(commission))
+    return earned.id if earned else None
+
+
 # Maturing -----------------------------------------------------------------------------------
 
 
-def mature_due(limit: int = 500) -> int:
-    """Pending commissions past their hold become available; safe to run twice at once."""
-    due_ids = list(db.session.scalars(
-        select(Commission.id).where(Commission.status == S.PENDING, Commission.matures_at <= clock.now())
-        .order_by(Commission.id).limit(limit)
-    ))
-    matured = 0
-    for commission_id in due_ids:
-        commission = _locked(commission_id)
-        if commission is None or commission.status_enum is not S.PENDING:
-            continue  # a concurrent run, a hold or a refund got here first
-        if _mature(commission):
-            matured += 1
-    return matured
+def curators_with_due_commissions() -> list[tuple[int, str]]:
+    return [
+        (user_id, currency) for user_id, currency in db.session.execute(
+            select(Commission.curator_user_id, Commission.currency)
+            .where(Commission.status == S.PENDING, Commission.matures_at <= clock.now())
+            .group_by(Commission.curator_user_id, Commission.currency)
+            .order_by(Commission.curator_user_id, Commission.currency)
+        )
+    ]
 
 
-def _locked(commission_id: int) -> Commission | None:
-    commission = db.session.get(Commission, commission_id)
-    if commission is None:
-        return None
-    ledger.lock_curator(commission.curator_user_id, commission.currency)
-    db.session.flush()
-    db.session.refresh(commission, with_for_update=True)
-    return commission
+@dataclass
+class Maturation:
+    matured: int = 0
+    #: Commission id → why it could not mature (left pending, for an operator to look at).
+    failed: dict[int, str] = field(default_factory=dict)
 
 
-def _mature(commission: Commission) -> bool:
+def mature_for_curator(user_id: int, currency: str) -> Maturation:
+    """This curator's pending commissions past their hold become available; each on its own savepoint.
+
+    Safe to run twice at once: the second run waits on the curator's lock, then finds nothing due.
+    """
+    ledger.lock_curator(user_id, currency)
+    result = Maturation()
+    due = db.session.scalars(
+        select(Commission).where(
+            Commission.curator_user_id == user_id, Commission.currency == currency, Commission.status == S.PENDING,
+            Commission.matures_at <= clock.now(),
+        ).order_by(Commission.id)
+    ).all()
+    for commission in due:
+        commission = _reread(commission)
+        if commission.status_enum is not S.PENDING or commission.matures_at > clock.now():
+            continue
+        try:
+            with db.session.begin_nested():
+                _mature(commission)
+        except (LedgerError, InvalidTransition) as error:
+            log.error("commission %s could not mature: %s", commission.id, error)
+            result.failed[commission.id] = str(error)
+        else:
+            result.matured += 1
+    return result
+
+
+def mature_due() -> Maturation:
+    """Every curator's due commissions, in one transaction (the command commits per curator instead)."""
+    total = Maturation()
+    for user_id, currency in curators_with_due_commissions():
+        one = mature_for_curator(user_id, currency)
+        total.matured += one.matured
+        total.failed.update(one.failed)
+    return total
+
+
+def _mature(commission: Commission) -> None:
     _move(commission, S.AVAILABLE)
     if commission.net_minor > 0:
-        _, posted = ledger.post(Posting(
+        ledger.post(Posting(
             idempotency_key=f"mature:commission:{commission.id}", kind="mature", cause_type="commission", cause_id=commission.id,
             memo="hold period over",
             transfers=[Transfer(_acct(commission, "pending"), _acct(commission, "available"), commission.net_minor, commission.id)],
         ))
-        return posted
-    return True
 
 
 # Holds --------------------------------------------------------------------------------------
@@ -165,7 +232,7 @@ def hold(commission: Commission, *, reason: str, actor_user_id: int | None) -> N
     """Take a pending or available commission out of the payable balance (fraud review, dispute)."""
     if not reason.strip():
         raise CommissionError("Say why the commission is held.")
-    ledger.lock_curator(commission.curator_user_id, commission.currency)
+    commission = _locked(commission)
     if commission.status_enum not in (S.PENDING, S.AVAILABLE):
         raise CommissionError(f"A {commission.status} commission cannot be held.")
     source = commission.status_enum
@@ -183,7 +250,7 @@ def hold(commission: Commission, *, reason: str, actor_user_id: int | None) -> N
 
 def release(commission: Commission, *, reason: str, actor_user_id: int | None) -> None:
     """Back to pending, or to available when its hold period passed meanwhile."""
-    ledger.lock_curator(commission.curator_user_id, commission.currency)
+    commission = _locked(commission)
     if commission.status_enum is not S.HELD:
         raise CommissionError("Only a held commission can be released.")
     target = S.PENDING if commission.matures_at > clock.now() else S.AVAILABLE
@@ -202,7 +269,7 @@ def reject(commission: Commission, *, reason: str, actor_user_id: int | None) ->
     """Refuse a held commission for good: its amount goes back to the platform."""
     if not reason.strip():
         raise CommissionError("Say why the commission is rejected.")
-    ledger.lock_curator(commission.curator_user_id, commission.currency)
+    commission = _locked(commission)
     if commission.status_enum is not S.HELD:
         raise CommissionError("Hold a commission before rejecting it.")
     amount = commission.net_minor
@@ -224,11 +291,6 @@ def _audit(actor_user_id: int | None, action: str, commission: Commission, reaso
     )
 
 
-def _earning_transaction_id(commission: Commission) -> int | None:
-    earned = ledger.find_transaction(f"earn:line:{commission.order_line_id}:payment:{commission.payment_id}")
-    return earned.id if earned else None
-
-
 # Refunds and disputes -----------------------------------------------------------------------
 
 
@@ -245,6 +307,12 @@ def refunded_base(commission: Commission) -> int:
     return min(commission.base_minor, int(given or 0))
 
 
+def _order_commissions_locked(order: Order) -> list[Commission]:
+    commissions = list(db.session.scalars(select(Commission).where(Commission.order_id == order.id).order_by(Commission.id)))
+    _lock_curators((c.curator_user_id, c.currency) for c in commissions)
+    return [_reread(c) for c in commissions]
+
+
 def reverse_for_refund(order: Order, refund: Refund) -> int:
     """Bring each of the order's commissions down to what its remaining paid amount earns; returns the total reversed.
 
@@ -253,14 +321,13 @@ def reverse_for_refund(order: Order, refund: Refund) -> int:
     leaves exactly zero. A replay of the same refund posts nothing.
     """
     total = 0
-    for commission in _order_commissions(order):
-        commission = _locked(commission.id) or commission
+    for commission in _order_commissions_locked(order):
         new_refunded = refunded_base(commission)
         if new_refunded <= commission.refunded_base_minor:
             continue
         amount = commission.net_minor - target_net(commission, new_refunded)
         commission.refunded_base_minor = new_refunded
-        if amount > 0 and commission.status_enum is not S.REJECTED:
+        if amount > 0 and commission.status_enum in BUCKET:
             total += _reverse(commission, amount, key=f"refund:{refund.id}:commission:{commission.id}", memo=f"refund {refund.reference}")
     return total
 
@@ -291,35 +358,29 @@ def _reverse(commission: Commission, amount: int, *, key: str, memo: str) -> int
     return amount
 
 
-def _order_commissions(order: Order) -> list[Commission]:
-    return list(db.session.scalars(select(Commission).where(Commission.order_id == order.id).order_by(Commission.id)))
+def _dispute_reason(dispute_reference: str) -> str:
+    return f"dispute {dispute_reference}"
 
 
 def hold_for_dispute(order: Order, *, dispute_reference: str) -> int:
     """A chargeback opened: the order's unpaid commissions stop being payable until it is decided."""
     held = 0
-    for commission in _order_commissions(order):
+    for commission in _order_commissions_locked(order):
         if commission.status_enum in (S.PENDING, S.AVAILABLE):
-            hold(commission, reason=f"dispute {dispute_reference}", actor_user_id=None)
+            hold(commission, reason=_dispute_reason(dispute_reference), actor_user_id=None)
             held += 1
     return held
 
 
 def close_dispute(order: Order, *, dispute_reference: str, won: bool) -> int:
-    """Won: the held commissions come back. Lost: they are reversed as a full refund would."""
+    """Won: the commissions held for this dispute come back. Lost: every commission of the order is reversed, wherever it sits."""
     changed = 0
-    for commission in _order_commissions(order):
-        if commission.status_enum is S.HELD and commission.status_reason == f"dispute {dispute_reference}":
-            if won:
+    for commission in _order_commissions_locked(order):
+        if won:
+            if commission.status_enum is S.HELD and commission.status_reason == _dispute_reason(dispute_reference):
                 release(commission, reason=f"dispute {dispute_reference} won", actor_user_id=None)
-            else:
-                ledger.lock_curator(commission.curator_user_id, commission.currency)
-                commission.refunded_base_minor = commission.base_minor
-                _reverse(commission, commission.net_minor, key=f"dispute:{dispute_reference}:commission:{commission.id}",
-                         memo=f"dispute {dispute_reference} lost")
-            changed += 1
-        elif not won and commission.status_enum is S.PAID and commission.net_minor > 0:
-            ledger.lock_curator(commission.curator_user_id, commission.currency)
+                changed += 1
+        elif commission.status_enum in BUCKET and commission.net_minor > 0:
             commission.refunded_base_minor = commission.base_minor
             _reverse(commission, commission.net_minor, key=f"dispute:{dispute_reference}:commission:{commission.id}",
                      memo=f"dispute {dispute_reference} lost")

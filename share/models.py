@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront import clock
@@ -133,6 +133,8 @@ class OrderAttribution(Base):
     self_referral: Mapped[str] = mapped_column(String(16), default=SelfReferral.NONE)
     #: Which weak self-purchase signals matched (names only, never the matched values).
     review_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The credited shops with weak self-purchase signals: their lines earn on hold until an operator decides.
+    review_shop_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     explanation: Mapped[str] = mapped_column(String(500))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

@@ -289,16 +289,23 @@ def attribute_order(order: Order, shopper: Shopper, settings: AttributionSetting
         # A line credits its shop unless the buyer is that shop's curator (the record still says who and why).
         if line.shop_id is not None and verdicts[line.shop_id].status is SelfReferral.SELF:
             line.shop_id = None
-    days = settings.window.days
+    handles = {shop_id: db.session.get(Shop, shop_id).handle for shop_id in verdicts}
+    under_review = sorted(shop_id for shop_id, verdict in verdicts.items() if verdict.status is SelfReferral.REVIEW)
+    review = [f"@{handles[shop_id]}: {reason}" for shop_id in under_review for reason in verdicts[shop_id].reasons]
     if winner is None:
         credited = sorted({line.shop_id for line in order.lines if line.shop_id is not None})
         explanation = (
-            f"No share-link click or shop visit in the last {days} days: a direct sale."
+            f"No share-link click or shop visit in the last {settings.window.days} days: a direct sale."
             if not credited else f"No winning touch; lines added from shop pages keep their shop ({len(credited)} shop(s))."
         )
         record = OrderAttribution(order_id=order.id, rule=settings.model, explanation=explanation)
+        if review:
+            record.self_referral = SelfReferral.REVIEW
+            record.explanation = f"{explanation} Self-referral check: review ({'; '.join(review)})."[:500]
     else:
-        record = _winner_record(order, winner, considered, verdicts, settings)
+        record = _winner_record(order, winner, considered, verdicts, review, settings)
+    record.review_shop_ids = under_review
+    record.review_reasons = (record.review_reasons or []) + review
     db.session.add(record)
     db.session.flush()
     log.info("order %s attributed to shop %s (%s)", order.number, record.shop_id, record.self_referral)
@@ -306,13 +313,13 @@ def attribute_order(order: Order, shopper: Shopper, settings: AttributionSetting
 
 
 def _winner_record(
-    order: Order, winner: Touch, considered: int, verdicts: dict[int, SelfReferralVerdict], settings: AttributionSettings
+    order: Order, winner: Touch, considered: int, verdicts: dict[int, SelfReferralVerdict], review: list[str],
+    settings: AttributionSettings,
 ) -> OrderAttribution:
+    """The winner's record; the order is self-referred when the winner is the buyer's own shop, else under review
+    when any credited shop is."""
     shop = winner.shop
     own = verdicts.get(shop.id, SelfReferralVerdict(SelfReferral.NONE))
-    handles = {shop_id: db.session.get(Shop, shop_id).handle for shop_id in verdicts}
-    review = [f"@{handles[shop_id]}: {reason}" for shop_id, v in sorted(verdicts.items())
-              if v.status is SelfReferral.REVIEW for reason in v.reasons]
     status = own.status if own.status is SelfReferral.SELF else (SelfReferral.REVIEW if review else SelfReferral.NONE)
     what = f"click #{winner.click_id} on {winner.click.link.channel} link /s/{winner.click.link.code}" if winner.click else "add to cart from the shop page"
     rule_text = "last touch wins" if settings.model is AttributionModel.LAST_CLICK else "first touch wins"
@@ -322,11 +329,11 @@ def _winner_record(
     )
     if status is SelfReferral.SELF:
         explanation += f" Self-referral: {'; '.join(own.reasons)}."
-    elif status is SelfReferral.REVIEW:
+    if review:
         explanation += f" Self-referral check: review ({'; '.join(review)})."
     return OrderAttribution(
         order_id=order.id, shop_id=shop.id, touch_id=winner.id, click_id=winner.click_id, rule=settings.model,
-        self_referral=status, review_reasons=review if status is SelfReferral.REVIEW else own.reasons,
+        self_referral=status, review_reasons=list(own.reasons) if status is SelfReferral.SELF else [],
         explanation=explanation[:500],
     )
 

@@ -1,4 +1,4 @@
-"""commission ledger, and refunds by order line
+"""commission ledger, refunds by order line, and the shops under self-referral review per order
 
 Revision ID: 0005
 Revises: 0004
@@ -138,11 +138,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_refund_lines_order_line_id'), ['order_line_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_refund_lines_refund_id'), ['refund_id'], unique=False)
 
+    with op.batch_alter_table('order_attributions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('review_shop_ids', sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
+
     _make_append_only()
 
 
 def downgrade() -> None:
     _drop_append_only()
+    with op.batch_alter_table('order_attributions', schema=None) as batch_op:
+        batch_op.drop_column('review_shop_ids')
     with op.batch_alter_table('refund_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refund_lines_refund_id'))
         batch_op.drop_index(batch_op.f('ix_refund_lines_order_line_id'))

@@ -61,6 +61,15 @@ def get_category_by_slug(slug: str) -> Category:
     return category
 
 
+def find_category(category_id: int) -> Category | None:
+    return db.session.get(Category, category_id)
+
+
+def find_product_by_sku(sku: str) -> Product | None:
+    """Any product, active or not (operators manage both)."""
+    return db.session.scalar(select(Product).where(Product.sku == sku))
+
+
 def get_product_by_slug(slug: str) -> Product:
     """An active product; inactive ones are as good as gone for shoppers."""
     product = db.session.scalar(select(Product).where(Product.slug == slug, Product.active.is_(True)))

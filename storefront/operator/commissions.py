@@ -1,15 +1,17 @@
 """Operator pages for the commission programme: rates and tiers, and holding, releasing or rejecting commissions."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from commissions import queries, rules, services
-from commissions.models import Commission, CommissionStatus, RateScope
+from commissions.ledger import LedgerError
+from commissions.models import CommissionStatus, RateScope
 from storefront.audit.services import record_audit
-from storefront.catalog.models import Category, Product
+from storefront.catalog.services import find_category, find_product_by_sku
 from storefront.extensions import db
 from storefront.listing import page_number
 from storefront.money import Money
@@ -23,16 +25,18 @@ class BadInput(ValueError):
     pass
 
 
+_PERCENT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
+
+
 def parse_percent(text: str) -> int:
-    """ "7.5" (percent) → 750 basis points; at most two decimals, 0 to 100."""
-    try:
-        value = Decimal(text.strip().rstrip("%").strip())
-    except InvalidOperation:
-        raise BadInput("Write the rate as a percentage, e.g. 7.5") from None
-    bps = value * 100
-    if not value.is_finite() or bps != bps.to_integral_value() or not 0 <= bps <= 10_000:
+    """ "7.5" (percent) → 750 basis points; plain digits with at most two decimals, 0 to 100."""
+    text = text.strip().rstrip("%").strip()
+    if not _PERCENT.match(text):
+        raise BadInput("Write the rate as a percentage from 0 to 100 with at most two decimals, e.g. 7.5")
+    bps = int(Decimal(text).scaleb(2))
+    if bps > 10_000:
         raise BadInput("A rate is a percentage from 0 to 100 with at most two decimals.")
-    return int(bps)
+    return bps
 
 
 @blueprint.route("/commissions")
@@ -50,7 +54,7 @@ def commission_list() -> str:
 @blueprint.route("/commissions/<int(max=999999999):commission_id>/<any(hold, release, reject):action>", methods=["POST"])
 @operator_required
 def decide(commission_id: int, action: str) -> Response:
-    commission = db.session.get(Commission, commission_id)
+    commission = queries.find_commission(commission_id)
     if commission is None:
         abort(404, description="There is no such commission.")
     reason = request.form.get("reason", "").strip()[:255]
@@ -59,6 +63,9 @@ def decide(commission_id: int, action: str) -> Response:
     except services.CommissionError as error:
         db.session.rollback()
         flash(str(error), "error")
+    except LedgerError as error:
+        db.session.rollback()
+        flash(f"The ledger refused this: {error}. Nothing was changed; run `flask commissions check`.", "error")
     else:
         db.session.commit()
         flash(f"Commission #{commission.id} is now {commission.status}.", "success")
@@ -68,14 +75,10 @@ def decide(commission_id: int, action: str) -> Response:
 @blueprint.route("/rates")
 @operator_required
 def rates() -> str:
-    currency = current_app.config["CURRENCY"]
-    product_rates = rules.rates_by_scope(RateScope.PRODUCT)
-    products = db.session.query(Product).filter(Product.id.in_(product_rates)).order_by(Product.sku).all() if product_rates else []
     return render_template(
         "operator/rates.html", default_bps=current_app.config["COMMISSION_DEFAULT_BPS"],
-        categories=db.session.query(Category).order_by(Category.position, Category.name).all(),
-        category_rates=rules.rates_by_scope(RateScope.CATEGORY), products=products, product_rates=product_rates,
-        tiers=rules.list_tiers(currency), currency=currency,
+        categories=queries.categories_with_rates(), products=queries.products_with_own_rates(),
+        tiers=rules.list_tiers(current_app.config["CURRENCY"]), currency=current_app.config["CURRENCY"],
     )
 
 
@@ -98,7 +101,7 @@ def _set_rate(scope: RateScope, target_id: int, raw: str, label: str) -> None:
 @blueprint.route("/rates/category/<int(max=999999999):category_id>", methods=["POST"])
 @operator_required
 def set_category_rate(category_id: int) -> Response:
-    category = db.session.get(Category, category_id)
+    category = find_category(category_id)
     if category is None:
         abort(404, description="There is no such category.")
     _set_rate(RateScope.CATEGORY, category.id, request.form.get("rate", ""), category.name)
@@ -109,7 +112,7 @@ def set_category_rate(category_id: int) -> Response:
 @operator_required
 def set_product_rate() -> Response:
     sku = request.form.get("sku", "").strip()[:64]
-    product = db.session.query(Product).filter(Product.sku == sku).one_or_none() if sku else None
+    product = find_product_by_sku(sku) if sku else None
     if product is None:
         flash(f"No product with SKU {sku!r}." if sku else "Give the product's SKU.", "error")
         return redirect(url_for(".rates"))

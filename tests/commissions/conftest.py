@@ -12,6 +12,12 @@ from storefront.extensions import db
 TEST_CARD = "4242424242424242"
 
 
+def _line_shop(shop: Any, line: tuple[Any, ...]) -> int | None:
+    """A line is (product, quantity) through the order's shop, or (product, quantity, its own shop)."""
+    chosen = line[2] if len(line) > 2 else shop
+    return chosen.id if chosen is not None else None
+
+
 @pytest.fixture
 def sell(app: Flask, database: Any) -> Callable[..., Any]:
     """Place an order whose lines were added from `shop`'s page, and pay it (unless told not to).
@@ -26,14 +32,14 @@ def sell(app: Flask, database: Any) -> Callable[..., Any]:
     from storefront.payments.services import start_payment
     from tests.conftest import CUSTOMER_FORM
 
-    def place(shop: Any, *lines: tuple[Any, int], pay: bool = True, user_id: int | None = None) -> Any:
+    def place(shop: Any, *lines: tuple[Any, ...], pay: bool = True, user_id: int | None = None) -> Any:
         with app.test_request_context():
             return _place(shop, *lines, pay=pay, user_id=user_id)
 
-    def _place(shop: Any, *lines: tuple[Any, int], pay: bool, user_id: int | None) -> Any:
+    def _place(shop: Any, *lines: tuple[Any, ...], pay: bool, user_id: int | None) -> Any:
         settings = StoreSettings.from_config(app.config)
         order = services.place_order(
-            [RequestedLine(product.id, quantity, shop.id if shop else None) for product, quantity in lines],
+            [RequestedLine(line[0].id, line[1], _line_shop(shop, line)) for line in lines],
             CustomerDetails(**dict(CUSTOMER_FORM)), user_id=user_id, currency=settings.currency,
             shipping=settings.shipping, payment_timeout=settings.payment_timeout,
         )

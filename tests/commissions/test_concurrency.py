@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from commissions import ledger, services
+from commissions import ledger
+from commissions.cli import run_maturation
 from commissions.models import Commission, CommissionStatus, LedgerTransaction, LedgerTransfer
 from storefront.extensions import db
 from tests.conftest import CUSTOMER_FORM, empty_every_table, on_postgresql
@@ -132,11 +133,47 @@ def test_two_mature_runs_at_once_mature_each_commission_once(app: Any, committed
         db.session.commit()
         db.session.remove()
     frozen_clock.advance(days=31)
-    results = run_at_once(app, services.mature_due, threads=2)
+    results = run_at_once(app, lambda: run_maturation().matured, threads=2)
     assert all(isinstance(r, int) for r in results) and sum(results) == 2, results  # type: ignore[misc]
     with app.app_context():
         statuses = set(db.session.scalars(select(Commission.status)))
         matured = db.session.scalar(select(func.count()).select_from(LedgerTransaction).where(LedgerTransaction.kind == "mature"))
         assert (statuses, matured) == ({CommissionStatus.AVAILABLE}, 2)
         assert ledger.curator_balances(committed_sale["curator"], "USD")[ledger.AccountKind.AVAILABLE] == 329
+        assert ledger.check_ledger().ok
+
+
+def test_an_operator_hold_decided_on_a_stale_page_sees_the_refund_that_came_first(app: Any, committed_sale: dict[str, Any]) -> None:
+    from commissions import services
+    from storefront.money import Money
+    from storefront.orders.services import find_order_by_number
+    from storefront.payments.providers import active_provider
+    from storefront.payments.services import refund_order
+    from storefront.payments.webhooks import process_webhook
+
+    body, headers = payment_event(app, committed_sale)
+    with app.test_request_context():
+        assert process_webhook("test", body, headers).outcome == "applied"
+        db.session.commit()
+        db.session.remove()
+
+    def refund_everything() -> None:
+        with app.test_request_context():
+            order = find_order_by_number(committed_sale["order_number"])
+            refund_order(order, Money(order.total_minor, "USD"), active_provider())
+            db.session.commit()
+            db.session.remove()
+
+    with app.test_request_context():
+        seen = db.session.scalars(select(Commission).order_by(Commission.id)).first()  # the operator's page, loaded
+        assert seen is not None and seen.status == CommissionStatus.PENDING
+        refund = threading.Thread(target=refund_everything)
+        refund.start()
+        refund.join(30)
+        with pytest.raises(services.CommissionError, match="reversed commission cannot be held"):
+            services.hold(seen, reason="fraud review", actor_user_id=None)
+        db.session.rollback()
+        db.session.remove()
+    with app.app_context():
+        assert set(db.session.scalars(select(Commission.status))) == {CommissionStatus.REVERSED}
         assert ledger.check_ledger().ok

@@ -90,7 +90,7 @@ def test_an_order_under_self_referral_review_earns_on_hold(create_shop: Any, cre
     order = sell(shop, (product, 1), pay=False)
     database.session.add(OrderAttribution(
         order_id=order.id, shop_id=shop.id, rule="last_click", self_referral=SelfReferral.REVIEW,
-        review_reasons=["@ana: the curator's e-mail"], explanation="test",
+        review_reasons=["@ana: the curator's e-mail"], review_shop_ids=[shop.id], explanation="test",
     ))
     database.session.commit()
     payment, _url = start_payment(order, active_provider())
@@ -98,3 +98,22 @@ def test_an_order_under_self_referral_review_earns_on_hold(create_shop: Any, cre
     commission = commissions_of(order)[0]
     assert commission.status == CommissionStatus.HELD and "self-referral review" in commission.status_reason
     assert balances(shop.user_id)["held"] == commission.earned_minor and balances(shop.user_id)["pending"] == 0
+
+
+def test_only_the_lines_of_a_shop_under_review_are_held(create_shop: Any, create_product: Any, sell: Any, database: Any) -> None:
+    from storefront.payments.providers import active_provider
+    from storefront.payments.services import start_payment
+
+    tee, cap = create_product(), create_product()
+    ana, bia = create_shop(tee, handle="ana"), create_shop(cap, handle="bia")
+    order = sell(None, (tee, 1, ana), (cap, 1, bia), pay=False)
+    database.session.add(OrderAttribution(
+        order_id=order.id, shop_id=ana.id, rule="last_click", self_referral=SelfReferral.REVIEW,
+        review_reasons=["@bia: the curator's e-mail"], review_shop_ids=[bia.id], explanation="test",
+    ))
+    database.session.commit()
+    payment, _url = start_payment(order, active_provider())
+    active_provider().pay(order=order, reference=payment.reference, card_number="4242424242424242")  # type: ignore[attr-defined]
+    statuses = {c.shop_id: (c.status, c.status_reason) for c in commissions_of(order)}
+    assert statuses[ana.id][0] == CommissionStatus.PENDING
+    assert statuses[bia.id] == (CommissionStatus.HELD, "self-referral review: @bia: the curator's e-mail")

@@ -38,13 +38,13 @@ def pay_out(commission: Any) -> None:
 
 def test_nothing_matures_before_the_hold_period(sale: Any, database: Any, frozen_clock: Any) -> None:
     frozen_clock.advance(days=29, hours=23)
-    assert services.mature_due() == 0
+    assert services.mature_due().matured == 0
     assert commissions_of(sale)[0].status == CommissionStatus.PENDING
 
 
 def test_after_the_hold_period_the_commission_becomes_available(sale: Any, database: Any, frozen_clock: Any) -> None:
     frozen_clock.advance(days=30)
-    assert services.mature_due() == 1
+    assert services.mature_due().matured == 1
     commission = commissions_of(sale)[0]
     assert commission.status == CommissionStatus.AVAILABLE
     now = balances(commission.curator_user_id)
@@ -53,7 +53,7 @@ def test_after_the_hold_period_the_commission_becomes_available(sale: Any, datab
 
 def test_mature_twice_moves_each_commission_once(sale: Any, database: Any, frozen_clock: Any) -> None:
     frozen_clock.advance(days=31)
-    assert (services.mature_due(), services.mature_due()) == (1, 0)
+    assert (services.mature_due().matured, services.mature_due().matured) == (1, 0)
     assert balances(commissions_of(sale)[0].curator_user_id)["available"] == 500
 
 
@@ -133,7 +133,7 @@ def test_a_release_after_the_hold_period_goes_straight_to_available(sale: Any, f
     commission = commissions_of(sale)[0]
     services.hold(commission, reason="fraud review", actor_user_id=None)
     frozen_clock.advance(days=40)
-    assert services.mature_due() == 0
+    assert services.mature_due().matured == 0
     services.release(commission, reason="ok", actor_user_id=None)
     assert commission.status == CommissionStatus.AVAILABLE and balances(commission.curator_user_id)["available"] == 500
 
@@ -202,3 +202,24 @@ def test_a_bad_line_refund_is_refused_with_a_message(create_shop: Any, create_pr
     chosen = {tee_line.id if key == "tee" else key: amount for key, amount in lines.items()}
     with pytest.raises(OrderError, match="Refund"):
         refund_order(order, None, active_provider(), lines=chosen)
+
+
+def test_one_commission_that_cannot_mature_stops_no_other(app: Any, create_shop: Any, create_product: Any, sell: Any, database: Any, frozen_clock: Any, monkeypatch: Any) -> None:
+    first, second = create_product(price_minor=5000), create_product(price_minor=5000)
+    broken = commissions_of(sell(create_shop(first), (first, 1)))[0]
+    fine = commissions_of(sell(create_shop(second), (second, 1)))[0]
+    real_mature = services._mature
+
+    def mature_or_fail(commission: Any) -> None:
+        if commission.id == broken.id:
+            raise ledger.LedgerError("pending would go below zero")
+        real_mature(commission)
+
+    monkeypatch.setattr(services, "_mature", mature_or_fail)
+    frozen_clock.advance(days=31)
+    result = app.test_cli_runner().invoke(args=["commissions", "mature"])
+    assert result.exit_code == 1
+    assert "1 commission(s) became available." in result.output
+    assert f"error: commission {broken.id} stays pending: pending would go below zero" in result.output
+    statuses = {c.id: c.status for c in map(lambda c: database.session.get(type(c), c.id), (broken, fine))}
+    assert statuses == {broken.id: CommissionStatus.PENDING, fine.id: CommissionStatus.AVAILABLE}

@@ -121,7 +121,7 @@ def test_an_operator_sets_a_category_rate_and_a_tier(operator: Browser, create_p
     assert "8.25%" in page and "Silver" in page and "$500.00" in page
 
 
-@pytest.mark.parametrize("rate", ["abc", "101", "-1", "7.555", "nan"])
+@pytest.mark.parametrize("rate", ["abc", "101", "-1", "7.555", "nan", "sNaN", "1e999999", "Infinity", "100.01", "1" * 40])
 def test_a_bad_rate_is_refused_with_a_message(operator: Browser, create_product: Any, rate: str) -> None:
     product = create_product()
     response = operator.post("/operator/rates/product", {"sku": product.sku, "rate": rate}, follow_redirects=True)
@@ -130,9 +130,22 @@ def test_a_bad_rate_is_refused_with_a_message(operator: Browser, create_product:
     assert rules.base_rate(product, 500).source == "default"
 
 
-def test_a_bad_tier_is_refused_with_a_message(operator: Browser) -> None:
-    response = operator.post("/operator/tiers", {"name": "Gold", "min_sales": "lots", "bonus": "2"}, follow_redirects=True)
-    assert response.status_code == 200 and "is not an amount" in response.get_data(as_text=True)
+@pytest.mark.parametrize(("form", "message"), [
+    ({"name": "Gold", "min_sales": "lots", "bonus": "2"}, "is not an amount"),
+    ({"name": "Gold", "min_sales": "100", "bonus": "sNaN"}, "percentage"),
+    ({"name": "Gold", "min_sales": "1e999999", "bonus": "2"}, "is not an amount"),
+    ({"name": "", "min_sales": "100", "bonus": "2"}, "needs a name"),
+    ({"name": "Gold", "min_sales": "0", "bonus": "2"}, "positive amount"),
+])
+def test_a_bad_tier_is_refused_with_a_message(operator: Browser, form: dict[str, str], message: str) -> None:
+    response = operator.post("/operator/tiers", form, follow_redirects=True)
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+
+
+def test_a_second_tier_with_the_same_threshold_is_refused(operator: Browser) -> None:
+    operator.post("/operator/tiers", {"name": "Gold", "min_sales": "100", "bonus": "2"})
+    response = operator.post("/operator/tiers", {"name": "Gold again", "min_sales": "100.00", "bonus": "3"}, follow_redirects=True)
+    assert "exists already" in response.get_data(as_text=True)
 
 
 def test_the_operator_order_page_lists_its_commissions(curator_sale: Any, operator: Browser) -> None:

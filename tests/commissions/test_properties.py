@@ -1,4 +1,5 @@
-"""Random sequences of sales, payments, refunds, maturations, holds, payouts and replays keep the ledger exact.
+"""Random sequences of sales through several curators, refunds (by amount and by line), maturations, holds and
+decisions, disputes, payouts and replays keep the ledger exact.
 
 After every step: debits equal credits; every balance equals the sum of its transfers and
 respects its floor; each commission nets exactly rate × (line paid − refunded on the line) rounded
@@ -17,7 +18,8 @@ from sqlalchemy import func, select
 
 from commissions import ledger, rules, services
 from commissions.listeners import settings_from_config
-from commissions.models import CommissionStatus, LedgerTransfer, RateScope
+from commissions.ledger import Posting, Transfer
+from commissions.models import CommissionStatus, LedgerTransaction, LedgerTransfer, RateScope
 from storefront.extensions import db
 from storefront.payments.models import Payment, Refund
 from storefront.payments.services import refundable_by_line, refunded_by_line
@@ -44,12 +46,14 @@ def test_the_ledger_stays_exact_under_random_histories(
         def __init__(self) -> None:
             super().__init__()
             self.mine: list[Any] = []
+            self.lost: set[int] = set()
 
-        @rule(target=orders, shop=st.sampled_from(curators),
-              lines=st.lists(st.tuples(st.sampled_from(catalog), st.integers(1, 3)), min_size=1, max_size=3,
-                             unique_by=lambda line: line[0].id))
-        def sell_through_a_curator(self, shop: Any, lines: list[tuple[Any, int]]) -> Any:
-            order = sell(shop, *lines)
+        @rule(target=orders, lines=st.lists(
+            st.tuples(st.sampled_from(catalog), st.integers(1, 3), st.sampled_from(curators)),
+            min_size=1, max_size=3, unique_by=lambda line: line[0].id,
+        ))
+        def sell_through_curators(self, lines: list[tuple[Any, int, Any]]) -> Any:
+            order = sell(None, *lines)
             self.mine.append(order)
             return order
 
@@ -78,15 +82,30 @@ def test_the_ledger_stays_exact_under_random_histories(
             services.mature_due()
             db.session.commit()
 
+        @rule(order=orders, which=st.integers(0, 2))
+        def operator_holds(self, order: Any, which: int) -> None:
+            open_ = [c for c in commissions_of(order) if c.status in (CommissionStatus.PENDING, CommissionStatus.AVAILABLE)]
+            if open_:
+                services.hold(open_[which % len(open_)], reason="fraud review", actor_user_id=None)
+                db.session.commit()
+
         @rule(order=orders, reject=st.booleans())
-        def operator_holds_then_decides(self, order: Any, reject: bool) -> None:
-            for commission in commissions_of(order):
-                if commission.status in (CommissionStatus.PENDING, CommissionStatus.AVAILABLE):
-                    services.hold(commission, reason="fraud review", actor_user_id=None)
-                    decide = services.reject if reject else services.release
-                    decide(commission, reason="decided", actor_user_id=None)
-                    db.session.commit()
-                    return
+        def operator_decides(self, order: Any, reject: bool) -> None:
+            held = [c for c in commissions_of(order) if c.status == CommissionStatus.HELD]
+            if held:
+                decide = services.reject if reject else services.release
+                decide(held[0], reason="decided", actor_user_id=None)
+                db.session.commit()
+
+        @rule(order=orders, won=st.booleans())
+        def a_dispute_opens_and_closes(self, order: Any, won: bool) -> None:
+            reference = f"dp_{order.id}_{len(self.lost)}_{won}"
+            services.hold_for_dispute(order, dispute_reference=reference)
+            db.session.commit()
+            services.close_dispute(order, dispute_reference=reference, won=won)
+            db.session.commit()
+            if not won:
+                self.lost.add(order.id)
 
         @rule(order=orders)
         def a_payout_settles(self, order: Any) -> None:
@@ -105,6 +124,20 @@ def test_the_ledger_stays_exact_under_random_histories(
                 assert services.reverse_for_refund(order, last_refund) == 0
             assert db.session.scalar(select(func.count()).select_from(LedgerTransfer)) == before
 
+        @rule(pick=st.integers(0, 10_000))
+        def a_ledger_transaction_replayed_posts_nothing(self, pick: int) -> None:
+            transactions = db.session.scalars(select(LedgerTransaction).order_by(LedgerTransaction.id)).all()
+            if not transactions:
+                return
+            original = transactions[pick % len(transactions)]
+            before = db.session.scalar(select(func.count()).select_from(LedgerTransfer))
+            again, posted = ledger.post(Posting(
+                original.idempotency_key, original.kind, original.cause_type, original.cause_id,
+                [Transfer(t.debit_account, t.credit_account, t.amount_minor, t.commission_id) for t in original.transfers],
+            ))
+            assert (posted, again.id) == (False, original.id)
+            assert db.session.scalar(select(func.count()).select_from(LedgerTransfer)) == before
+
         @invariant()
         def the_ledger_balances_and_agrees_with_every_commission(self) -> None:
             result = ledger.check_ledger()
@@ -120,7 +153,7 @@ def test_the_ledger_stays_exact_under_random_histories(
                     left = commission.base_minor - given.get(commission.order_line_id, 0)
                     assert left >= 0
                     ceiling = left * commission.rate_bps // 10_000
-                    if commission.status == CommissionStatus.REJECTED:
+                    if commission.status == CommissionStatus.REJECTED or order.id in self.lost:
                         assert commission.net_minor == 0
                     else:
                         assert commission.net_minor == ceiling
