@@ -22,6 +22,16 @@ def _on_order_refunded(_sender: object, *, order: Any, refund: Any) -> None:
     services.reverse_for_refund(order, refund)
 
 
+def _on_dispute_opened(_sender: object, *, order: Any, dispute_reference: str) -> None:
+    services.hold_for_dispute(order, dispute_reference=dispute_reference)
+
+
+def _on_dispute_closed(_sender: object, *, order: Any, dispute_reference: str, won: bool) -> None:
+    services.close_dispute(order, dispute_reference=dispute_reference, won=won)
+
+
 def connect() -> None:
     signals.order_paid.connect(_on_order_paid)
     signals.order_refunded.connect(_on_order_refunded)
+    signals.dispute_opened.connect(_on_dispute_opened)
+    signals.dispute_closed.connect(_on_dispute_closed)

@@ -33,6 +33,8 @@ class Payment(Base):
     failure_reason: Mapped[str] = mapped_column(String(255), default="")
     #: When the provider confirmed it.
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The provider's own id of the money movement (a Stripe PaymentIntent), learnt when it succeeds.
+    provider_payment_id: Mapped[str | None] = mapped_column(String(255), index=True)
     #: True for the one payment that moved its order to paid; any other success is a charge to refund.
     paid_the_order: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -75,7 +77,27 @@ class WebhookEvent(Base):
     provider: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(64))
-    #: What our handler made of it: "applied", "ignored: <why>".
+    #: What our handler made of it: "applied", "ignored: <why>", "needs review: <why>", "deferred: <why>".
     outcome: Mapped[str] = mapped_column(String(255), default="")
+    #: Set while the event waits for another fact (a refund before its payment); applied when that arrives.
+    waiting_for: Mapped[str | None] = mapped_column(String(255), index=True)
+    #: Operators must look at it (amount mismatch, a second charge, a dispute, a refund we cannot place).
+    needs_attention: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class ConnectedAccount(Base):
+    """A curator's account at the payment provider, to receive payouts (Stripe Connect Express)."""
+
+    __tablename__ = "connected_accounts"
+    __table_args__ = (UniqueConstraint("provider", "reference"), UniqueConstraint("user_id", "provider"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    provider: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(255))
+    payouts_enabled: Mapped[bool] = mapped_column(default=False)
+    details_submitted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)

@@ -15,7 +15,13 @@ from storefront.payments.models import Payment
 class EventKind(StrEnum):
     PAYMENT_SUCCEEDED = "payment.succeeded"
     PAYMENT_FAILED = "payment.failed"
+    #: The checkout was abandoned at the provider: the pending order is canceled and its stock released.
+    PAYMENT_EXPIRED = "payment.expired"
     REFUND_SUCCEEDED = "refund.succeeded"
+    DISPUTE_OPENED = "dispute.opened"
+    DISPUTE_CLOSED = "dispute.closed"
+    ACCOUNT_UPDATED = "account.updated"
+    TRANSFER_REVERSED = "transfer.reversed"
 
 
 class MalformedEvent(Exception):
@@ -31,6 +37,33 @@ class ProviderError(Exception):
 
 
 @dataclass(frozen=True)
+class RefundFact:
+    """One refund the provider reports as done."""
+
+    reference: str
+    amount_minor: int
+    #: Order line id → amount, when the refund was of chosen lines.
+    lines: dict[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class DisputeFact:
+    reference: str
+    amount_minor: int
+    #: For a closed dispute: True when the merchant won it.
+    won: bool | None = None
+
+
+@dataclass(frozen=True)
+class AccountFact:
+    """A connected payout account's state, for curators' payouts."""
+
+    reference: str
+    payouts_enabled: bool
+    details_submitted: bool
+
+
+@dataclass(frozen=True)
 class PaymentEvent:
     """What happened at the provider, in our own words. `kind` is None for events we do not handle."""
 
@@ -43,9 +76,11 @@ class PaymentEvent:
     payment_reference: str | None = None
     amount_minor: int | None = None
     currency: str | None = None
-    refund_reference: str | None = None
-    #: For a refund of chosen lines: order line id → amount, as the refund request carried it.
-    refund_lines: dict[int, int] | None = None
+    #: The provider's own id of the money movement (a Stripe PaymentIntent), when it differs from the attempt's reference.
+    provider_payment_id: str | None = None
+    refunds: tuple[RefundFact, ...] = ()
+    dispute: DisputeFact | None = None
+    account: AccountFact | None = None
     failure_reason: str = ""
 
 
@@ -73,6 +108,9 @@ class PaymentProvider(Protocol):
 
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
         """Verify the signature on the raw body, then translate; raises InvalidSignature or MalformedEvent."""
+
+    def translate(self, payload: dict[str, object]) -> PaymentEvent:
+        """Turn an already trusted event (verified before, or fetched from the provider's API) into ours."""
 
     def refund(self, request: RefundRequest) -> str:
         """Ask the provider to refund; returns its refund reference. The refund is recorded from its event."""

@@ -11,8 +11,8 @@ from storefront.money import Money
 from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments import signals
-from storefront.payments.models import Payment, PaymentStatus, Refund, RefundLine
-from storefront.payments.providers import PaymentEvent, PaymentProvider, ProviderError, RefundRequest
+from storefront.payments.models import ConnectedAccount, Payment, PaymentStatus, Refund, RefundLine
+from storefront.payments.providers import EventKind, PaymentEvent, PaymentProvider, ProviderError, RefundFact, RefundRequest
 from storefront.payments.states import transition_payment
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def find_order_payment(order: Order) -> Payment | None:
 
 
 def _event_payment(event: PaymentEvent, order: Order) -> Payment:
-    payment = find_payment(event.provider, event.payment_reference or "")
+    payment = find_event_payment(event)
     if payment is None:
         # Providers may report an attempt we never saw start (e.g. a retried session).
         payment = Payment(
@@ -76,7 +76,9 @@ def apply_payment_succeeded(event: PaymentEvent) -> str:
         return "ignored: payment belongs to another order"
     if event.amount_minor != order.total_minor or event.currency != order.currency:
         log.error("event %s: paid %s %s for order %s of %s", event.event_id, event.amount_minor, event.currency, order.number, order.total)
-        return "ignored: amount does not match the order total"
+        return "needs review: paid amount does not match the order total"
+    if event.provider_payment_id and not payment.provider_payment_id:
+        payment.provider_payment_id = event.provider_payment_id
     # The same payment reported again (another event type, a retry) is harmless; a different
     # payment succeeding for an order that is already paid is a second charge.
     reported_before = payment.status == PaymentStatus.SUCCEEDED
@@ -101,7 +103,7 @@ def apply_payment_failed(event: PaymentEvent) -> str:
     order = orders.find_order_by_number(event.order_number or "")
     if order is None:
         return "ignored: unknown order"
-    payment = _event_payment(event, order)
+    payment = find_event_payment(event) or _event_payment(event, order)
     if payment.status == PaymentStatus.SUCCEEDED:
         return "ignored: payment already succeeded"
     transition_payment(payment, PaymentStatus.FAILED)
@@ -109,23 +111,54 @@ def apply_payment_failed(event: PaymentEvent) -> str:
     return "applied: order stays pending"
 
 
+class WaitFor(Exception):
+    """The event needs a fact that has not arrived yet (a refund before its payment): keep it and apply it later."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"waiting for payment {key}")
+        self.key = key
+
+
+def find_event_payment(event: PaymentEvent) -> Payment | None:
+    """The attempt an event speaks of, by our reference or by the provider's own payment id."""
+    references = [r for r in (event.payment_reference, event.provider_payment_id) if r]
+    if not references:
+        return None
+    return db.session.scalar(
+        select(Payment).where(
+            Payment.provider == event.provider,
+            (Payment.reference.in_(references)) | (Payment.provider_payment_id.in_(references)),
+        ).limit(1)
+    )
+
+
 def apply_refund_succeeded(event: PaymentEvent) -> str:
-    payment = find_payment(event.provider, event.payment_reference or "")
-    if payment is None:
-        return "ignored: unknown payment"
+    """Record each refund once; a refund of a payment we have not seen succeed waits for it."""
+    payment = find_event_payment(event)
+    if payment is None or payment.status != PaymentStatus.SUCCEEDED:
+        raise WaitFor(event.provider_payment_id or event.payment_reference or "?")
+    if not event.refunds:
+        return "ignored: no refund in the event"
+    outcomes = [_record_refund(event, payment, fact) for fact in event.refunds]
+    return "; ".join(outcomes)
+
+
+def _record_refund(event: PaymentEvent, payment: Payment, fact: RefundFact) -> str:
     order = db.session.get(Order, payment.order_id, with_for_update=True)
     assert order is not None
-    if event.amount_minor is None or event.amount_minor <= 0 or event.currency != order.currency or not event.refund_reference:
-        return "ignored: refund without a positive amount, its currency or a reference"
+    if fact.amount_minor <= 0 or (event.currency and event.currency != order.currency):
+        return "ignored: refund without a positive amount in the order's currency"
     # Only the payment that paid the order counts toward the order's refunds; a refund of a
     # payment the order never kept (late or second charge) is recorded on its own.
     counts_for_order = payment.paid_the_order and order.status_enum in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
-    if counts_for_order and event.amount_minor > order.total_minor - order.refunded_minor:
-        log.error("refund %s of %s exceeds what is left on order %s", event.refund_reference, event.amount_minor, order.number)
-        return "ignored: refund larger than what is left on the order"
+    if db.session.scalar(select(Refund.id).where(Refund.provider == event.provider, Refund.reference == fact.reference)):
+        return "ignored: refund already recorded"
+    if counts_for_order and fact.amount_minor > order.total_minor - order.refunded_minor:
+        log.error("refund %s of %s exceeds what is left on order %s", fact.reference, fact.amount_minor, order.number)
+        return "needs review: refund larger than what is left on the order"
     refund = Refund(
-        order_id=order.id, payment_id=payment.id, provider=event.provider, reference=event.refund_reference,
-        amount_minor=event.amount_minor, currency=order.currency,
+        order_id=order.id, payment_id=payment.id, provider=event.provider, reference=fact.reference,
+        amount_minor=fact.amount_minor, currency=order.currency,
     )
     try:
         with db.session.begin_nested():
@@ -134,12 +167,63 @@ def apply_refund_succeeded(event: PaymentEvent) -> str:
         return "ignored: refund already recorded"
     if not counts_for_order:
         return f"applied: refund of a payment order {order.number} did not keep"
-    for line_id, amount in allocate_refund(order, event.amount_minor, event.refund_lines).items():
+    for line_id, amount in allocate_refund(order, fact.amount_minor, fact.lines).items():
         db.session.add(RefundLine(refund_id=refund.id, order_line_id=line_id, amount_minor=amount))
-    orders.record_order_refund(order, Money(event.amount_minor, order.currency), actor=f"provider:{event.provider}")
+    orders.record_order_refund(order, Money(fact.amount_minor, order.currency), actor=f"provider:{event.provider}")
     db.session.flush()
     signals.order_refunded.send(None, order=order, refund=refund)
     return "applied"
+
+
+def apply_payment_expired(event: PaymentEvent) -> str:
+    """The provider's checkout expired unpaid: cancel the pending order and give its stock back."""
+    order = orders.find_order_by_number(event.order_number or "", lock=True)
+    if order is None:
+        return "ignored: unknown order"
+    payment = find_event_payment(event)
+    if payment is not None and payment.status == PaymentStatus.STARTED:
+        transition_payment(payment, PaymentStatus.FAILED)
+        payment.failure_reason = "checkout expired"
+    if order.status_enum is not OrderStatus.PENDING:
+        return f"ignored: order is {order.status}"
+    orders.cancel_order(order, actor=f"provider:{event.provider}", reason="checkout expired at the provider")
+    return "applied: order canceled, stock released"
+
+
+def apply_dispute(event: PaymentEvent) -> str:
+    """A chargeback opened or closed: the order's commissions are held, then restored or reversed."""
+    payment = find_event_payment(event)
+    if payment is None or payment.status != PaymentStatus.SUCCEEDED:
+        raise WaitFor(event.provider_payment_id or event.payment_reference or "?")
+    if event.dispute is None:
+        return "ignored: no dispute in the event"
+    order = db.session.get(Order, payment.order_id, with_for_update=True)
+    assert order is not None
+    if event.kind is EventKind.DISPUTE_OPENED:
+        signals.dispute_opened.send(None, order=order, dispute_reference=event.dispute.reference)
+        log.warning("order %s: dispute %s opened", order.number, event.dispute.reference)
+        return "needs review: dispute opened"
+    signals.dispute_closed.send(None, order=order, dispute_reference=event.dispute.reference, won=bool(event.dispute.won))
+    return f"applied: dispute {'won' if event.dispute.won else 'lost'}"
+
+
+def apply_account_updated(event: PaymentEvent) -> str:
+    """A curator's connected payout account changed: keep whether it can receive payouts."""
+    if event.account is None:
+        return "ignored: no account in the event"
+    account = db.session.scalar(
+        select(ConnectedAccount).where(ConnectedAccount.provider == event.provider, ConnectedAccount.reference == event.account.reference)
+    )
+    if account is None:
+        return "ignored: not one of our curators' accounts"
+    account.payouts_enabled = event.account.payouts_enabled
+    account.details_submitted = event.account.details_submitted
+    return "applied"
+
+
+def apply_transfer_reversed(event: PaymentEvent) -> str:
+    log.warning("%s event %s: a transfer was reversed", event.provider, event.event_id)
+    return "needs review: transfer reversed"
 
 
 def refunded_by_line(order: Order) -> dict[int | None, int]:

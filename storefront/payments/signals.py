@@ -12,3 +12,7 @@ _signals = Namespace()
 order_paid = _signals.signal("order-paid")
 #: sender=None, order=Order, refund=Refund — a refund of the paying payment was recorded.
 order_refunded = _signals.signal("order-refunded")
+#: sender=None, order=Order, dispute_reference=str — a chargeback was opened on the order's payment.
+dispute_opened = _signals.signal("dispute-opened")
+#: sender=None, order=Order, dispute_reference=str, won=bool — the chargeback was decided.
+dispute_closed = _signals.signal("dispute-closed")

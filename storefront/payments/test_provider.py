@@ -23,7 +23,8 @@ from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments.models import Payment, PaymentStatus
 from storefront.payments.providers import (
-    EventKind, MalformedEvent, PaymentEvent, PaymentStart, RefundRequest, decode_refund_lines, encode_refund_lines,
+    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, RefundFact, RefundRequest,
+    decode_refund_lines, encode_refund_lines,
 )
 from storefront.payments.signatures import sign, verify
 from storefront.payments.webhooks import WebhookResult, process_webhook
@@ -113,9 +114,15 @@ class TestPaymentProvider:
         verify(self.webhook_secret, body, headers.get(SIGNATURE_HEADER))
         try:
             payload = json.loads(body)
+        except ValueError as error:
+            raise MalformedEvent(f"not a test-provider event: {error}") from None
+        return self.translate(payload)
+
+    def translate(self, payload: dict[str, object]) -> PaymentEvent:
+        try:
             data = payload["data"]
             event_id, provider_type = str(payload["id"]), str(payload["type"])
-        except (ValueError, KeyError, TypeError) as error:
+        except (KeyError, TypeError) as error:
             raise MalformedEvent(f"not a test-provider event: {error}") from None
         if not isinstance(data, dict) or not event_id:
             raise MalformedEvent("event data must be an object")
@@ -126,10 +133,32 @@ class TestPaymentProvider:
             payload=payload, order_number=_text(data.get("order_number")),
             payment_reference=_text(data.get("payment_reference")),
             amount_minor=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
-            currency=_text(data.get("currency")), refund_reference=_text(data.get("refund_reference")),
-            refund_lines=decode_refund_lines(data.get("refund_lines")),
+            currency=_text(data.get("currency")), refunds=_refunds(data, amount),
+            dispute=_dispute(data, amount), account=_account(data),
             failure_reason=_text(data.get("failure_reason")) or "",
         )
+
+
+def _refunds(data: dict[str, object], amount: object) -> tuple[RefundFact, ...]:
+    reference = _text(data.get("refund_reference"))
+    if reference is None or not isinstance(amount, int) or isinstance(amount, bool):
+        return ()
+    return (RefundFact(reference, amount, decode_refund_lines(data.get("refund_lines"))),)
+
+
+def _dispute(data: dict[str, object], amount: object) -> DisputeFact | None:
+    reference = _text(data.get("dispute_reference"))
+    if reference is None:
+        return None
+    won = data.get("dispute_won")
+    return DisputeFact(reference, amount if isinstance(amount, int) else 0, won if isinstance(won, bool) else None)
+
+
+def _account(data: dict[str, object]) -> AccountFact | None:
+    reference = _text(data.get("account_reference"))
+    if reference is None:
+        return None
+    return AccountFact(reference, data.get("payouts_enabled") is True, data.get("details_submitted") is True)
 
 
 def _text(value: object) -> str | None:

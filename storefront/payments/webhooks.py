@@ -2,7 +2,9 @@
 
 Verify the signature on the raw body, translate to a provider-neutral event, store the event
 id under a unique constraint (a redelivery is acknowledged and does nothing), then dispatch
-through one table of handlers. The caller commits once.
+through one table of handlers. An event that arrives before the fact it depends on (a refund
+before its payment) waits and is applied when that fact arrives, so any arrival order ends in
+the same state. The caller commits once.
 """
 from __future__ import annotations
 
@@ -10,20 +12,29 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from storefront.extensions import db
 from storefront.payments import services
 from storefront.payments.models import WebhookEvent
-from storefront.payments.providers import EventKind, PaymentEvent, get_provider
+from storefront.payments.providers import EventKind, PaymentEvent, PaymentProvider, get_provider
 
 log = logging.getLogger(__name__)
 
 HANDLERS: dict[EventKind, Callable[[PaymentEvent], str]] = {
     EventKind.PAYMENT_SUCCEEDED: services.apply_payment_succeeded,
     EventKind.PAYMENT_FAILED: services.apply_payment_failed,
+    EventKind.PAYMENT_EXPIRED: services.apply_payment_expired,
     EventKind.REFUND_SUCCEEDED: services.apply_refund_succeeded,
+    EventKind.DISPUTE_OPENED: services.apply_dispute,
+    EventKind.DISPUTE_CLOSED: services.apply_dispute,
+    EventKind.ACCOUNT_UPDATED: services.apply_account_updated,
+    EventKind.TRANSFER_REVERSED: services.apply_transfer_reversed,
 }
+
+#: Outcomes an operator must see (listed at /operator/payments).
+ATTENTION_PREFIXES = ("needs refund", "needs review")
 
 
 @dataclass(frozen=True)
@@ -35,16 +46,50 @@ class WebhookResult:
 def process_webhook(provider_name: str, body: bytes, headers: Mapping[str, str]) -> WebhookResult:
     """Raises UnknownProvider, InvalidSignature or MalformedEvent before anything is written."""
     provider = get_provider(provider_name)
-    event = provider.parse_event(body, headers)
-    record = WebhookEvent(provider=provider.name, event_id=event.event_id, kind=event.provider_type, payload=event.payload)
+    return process_event(provider, provider.parse_event(body, headers))
+
+
+def process_event(provider: PaymentProvider, event: PaymentEvent) -> WebhookResult:
+    """Record a trusted event once and apply it (also used by `flask payments sync` for events fetched from the provider)."""
+    record = WebhookEvent(provider=provider.name, event_id=event.event_id, kind=event.provider_type[:64], payload=event.payload)
     try:
         with db.session.begin_nested():
             db.session.add(record)
     except IntegrityError:
         log.info("%s event %s seen before; ignored", provider.name, event.event_id)
         return WebhookResult(duplicate=True, outcome="duplicate")
-    handler = HANDLERS.get(event.kind) if event.kind else None
-    record.outcome = handler(event) if handler else f"ignored: {event.provider_type} is not handled"
-    db.session.flush()
-    log.info("%s event %s (%s): %s", provider.name, event.event_id, event.provider_type, record.outcome)
+    _dispatch(record, event)
+    if not record.waiting_for and event.kind is EventKind.PAYMENT_SUCCEEDED:
+        _apply_waiting(provider, [event.payment_reference, event.provider_payment_id])
     return WebhookResult(duplicate=False, outcome=record.outcome)
+
+
+def _dispatch(record: WebhookEvent, event: PaymentEvent) -> None:
+    handler = HANDLERS.get(event.kind) if event.kind else None
+    if handler is None:
+        outcome = f"ignored: {event.provider_type} is not handled"
+    else:
+        try:
+            with db.session.begin_nested():
+                outcome = handler(event)
+        except services.WaitFor as waiting:
+            record.waiting_for = waiting.key[:255]
+            outcome = f"deferred: {waiting}"
+        else:
+            record.waiting_for = None
+    record.outcome = outcome[:255]
+    record.needs_attention = outcome.startswith(ATTENTION_PREFIXES)
+    db.session.flush()
+    log.info("%s event %s (%s): %s", event.provider, event.event_id, event.provider_type, record.outcome)
+
+
+def _apply_waiting(provider: PaymentProvider, keys: list[str | None]) -> None:
+    """Events that waited for this payment, applied now in the order they arrived."""
+    wanted = [key for key in keys if key]
+    if not wanted:
+        return
+    waiting = db.session.scalars(
+        select(WebhookEvent).where(WebhookEvent.provider == provider.name, WebhookEvent.waiting_for.in_(wanted)).order_by(WebhookEvent.id)
+    ).all()
+    for record in waiting:
+        _dispatch(record, provider.translate(record.payload))
