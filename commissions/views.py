@@ -6,11 +6,15 @@ import io
 from collections.abc import Iterator
 from decimal import Decimal
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
 from commissions import rules, statements
 from storefront.catalog.models import Product
+from storefront.extensions import db
+from storefront.payments import services as payments
+from storefront.payments.providers import ProviderError, active_provider
+from storefront.web import absolute_url
 from storefront.listing import page_number
 from storefront.money import Money
 from storefront.exports import csv_safe
@@ -37,11 +41,34 @@ def commission_quote_for(product: Product) -> tuple[rules.RateQuote, Money] | No
 @login_required
 def earnings() -> str:
     currency = current_app.config["CURRENCY"]
+    provider = active_provider()
     return render_template(
         "commissions/earnings.html", balances=statements.balances_for(current_user.id, currency),
         listing=statements.statement(current_user.id, page=page_number(request.args.get("page"))),
         hold_days=current_app.config["COMMISSION_HOLD_DAYS"],
+        payouts_supported=payments.supports_payout_accounts(provider),
+        payout_account=payments.find_connected_account(current_user.id, provider.name),
     )
+
+
+@blueprint.route("/me/payouts/connect", methods=["GET", "POST"])
+@login_required
+def connect_payouts() -> Response:
+    """Open (or resume) the curator's payout set-up at the provider. GET too: the provider's refresh link comes back here."""
+    if request.method == "GET" and request.args.get("start") != "1":
+        return redirect(url_for("commissions.earnings"))
+    try:
+        link = payments.start_payout_onboarding(
+            current_user.id, current_user.email, active_provider(),
+            return_url=absolute_url(url_for("commissions.earnings")),
+            refresh_url=absolute_url(url_for("commissions.connect_payouts", start=1)),
+        )
+    except ProviderError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("commissions.earnings"))
+    db.session.commit()
+    return redirect(link)
 
 
 @blueprint.route("/me/earnings.csv")

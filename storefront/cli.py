@@ -137,6 +137,48 @@ def demo_load(allow_public: bool) -> None:
     click.echo(f"demo data: {', '.join(created) if created else 'already loaded'}")
 
 
+payments_cli = AppGroup("payments", help="Payment provider events.")
+
+
+@payments_cli.command("sync")
+@click.option("--since", "since_text", required=True, metavar="YYYY-MM-DD", help="UTC date to list the provider's events from.")
+def payments_sync(since_text: str) -> None:
+    """Feed the provider's events since a date through the webhook pipeline (lost webhooks); running it twice changes nothing."""
+    from datetime import UTC, datetime
+
+    from storefront.payments.providers import MalformedEvent, ProviderError, active_provider
+    from storefront.payments.webhooks import process_event
+
+    try:
+        since = datetime.strptime(since_text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        click.echo(f"error: --since must be a date like 2026-11-01, got {since_text!r}", err=True)
+        sys.exit(2)
+    provider = active_provider()
+    list_events = getattr(provider, "list_events", None)
+    if list_events is None:
+        click.echo(f"error: the {provider.name} provider keeps no event log to sync from", err=True)
+        sys.exit(1)
+    seen = new = 0
+    try:
+        for payload in list_events(since):
+            seen += 1
+            try:
+                result = process_event(provider, provider.translate(payload))
+            except MalformedEvent as error:
+                click.echo(f"skipped event {payload.get('id')}: {error}", err=True)
+                continue
+            db.session.commit()
+            if not result.duplicate:
+                new += 1
+                click.echo(f"{payload.get('id')} {payload.get('type')}: {result.outcome}")
+    except ProviderError as error:
+        db.session.rollback()
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"{seen} event(s) since {since:%Y-%m-%d}: {new} were missing and are now applied, {seen - new} were already here")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, catalog_cli, users_cli, orders_cli, demo_cli):
+    for group in (db_cli, catalog_cli, users_cli, orders_cli, demo_cli, payments_cli):
         app.cli.add_command(group)

@@ -69,6 +69,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "TEST_PAYMENT_WEBHOOK_SECRET": os.environ.get("TEST_PAYMENT_WEBHOOK_SECRET", ""),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "").rstrip("/"),
+        "STRIPE_PAYMENT_METHODS": os.environ.get("STRIPE_PAYMENT_METHODS", "card"),
         # Behind a reverse proxy: how many proxies' X-Forwarded-For/-Proto/-Host headers to trust.
         "PROXY_FIX_HOPS": _int("PROXY_FIX_HOPS", 0),
         "PREFERRED_URL_SCHEME": scheme,

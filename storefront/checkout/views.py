@@ -12,7 +12,7 @@ from storefront.extensions import db
 from storefront.navigation import safe_next_path
 from storefront.orders.access import remember_placed_order
 from storefront.orders.services import CustomerDetails, OrderError
-from storefront.payments.providers import active_provider
+from storefront.payments.providers import ProviderError, active_provider
 from share import visits
 from share.attribution import AttributionModel
 from share.services import AttributionSettings, Shopper, preview_referrer, record_cart_touch, touch_still_counts
@@ -145,7 +145,8 @@ def checkout() -> Response | tuple[str, int]:
                 summary.requested_lines(), customer, user_id=_user_id(), settings=settings, provider=active_provider(),
                 referral=_referral(),
             )
-        except OrderError as error:
+        except (OrderError, ProviderError) as error:
+            # Nothing is kept: no order, no reserved stock, the cart is still there to try again.
             db.session.rollback()
             flash(str(error), "error")
             return redirect(url_for("checkout.cart"))

@@ -98,13 +98,15 @@ class RefundRequest:
     metadata: dict[str, str] = field(default_factory=dict)
     #: Order line id → amount, when the refund is of chosen lines (it then sums to amount_minor).
     lines: dict[int, int] = field(default_factory=dict)
+    #: Derived from our own refund request, so a retried request refunds once at the provider.
+    idempotency_key: str = ""
 
 
 class PaymentProvider(Protocol):
     name: str
 
-    def start_payment(self, order: Order) -> PaymentStart:
-        """Open a payment attempt for the order and say where to send the shopper."""
+    def start_payment(self, order: Order, attempt: int) -> PaymentStart:
+        """Open the order's `attempt`-th payment attempt (one idempotency key each) and say where to send the shopper."""
 
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
         """Verify the signature on the raw body, then translate; raises InvalidSignature or MalformedEvent."""

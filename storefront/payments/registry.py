@@ -1,17 +1,21 @@
-"""Which payment provider this app runs with, chosen by PAYMENT_PROVIDER."""
+"""Which payment provider this app runs with, chosen by PAYMENT_PROVIDER (only that one is switched on)."""
 from __future__ import annotations
 
 from flask import Flask
 
 from storefront.payments.providers import register_provider
+from storefront.payments.stripe_provider import StripeProvider, StripeSettings
 from storefront.payments.test_provider import TestPaymentProvider, webhook_secret_for
 
-AVAILABLE_PROVIDERS = ("test",)
+AVAILABLE_PROVIDERS = ("test", "stripe")
 
 
 def init_app(app: Flask) -> None:
     name = app.config["PAYMENT_PROVIDER"]
     if name not in AVAILABLE_PROVIDERS:
         raise RuntimeError(f"PAYMENT_PROVIDER={name!r} is not available; choose one of: {', '.join(AVAILABLE_PROVIDERS)}")
+    if name == "stripe":
+        register_provider(app, StripeProvider(StripeSettings.from_config(app.config)))
+        return
     secret = webhook_secret_for(app.config["SECRET_KEY"], app.config["TEST_PAYMENT_WEBHOOK_SECRET"])
     register_provider(app, TestPaymentProvider(webhook_secret=secret))

@@ -12,7 +12,9 @@ from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments import signals
 from storefront.payments.models import ConnectedAccount, Payment, PaymentStatus, Refund, RefundLine
-from storefront.payments.providers import EventKind, PaymentEvent, PaymentProvider, ProviderError, RefundFact, RefundRequest
+from storefront.payments.providers import (
+    EventKind, PaymentEvent, PaymentProvider, ProviderError, RefundFact, RefundRequest, encode_refund_lines,
+)
 from storefront.payments.states import transition_payment
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,8 @@ def start_payment(order: Order, provider: PaymentProvider) -> tuple[Payment, str
     """Open a payment attempt for a payable order; returns it and the URL to send the shopper to."""
     if not orders.is_payable(order):
         raise orders.OrderError("This order can no longer be paid.")
-    started = provider.start_payment(order)
+    attempt = (db.session.scalar(select(func.count()).select_from(Payment).where(Payment.order_id == order.id)) or 0) + 1
+    started = provider.start_payment(order, attempt)
     payment = Payment(
         order_id=order.id, provider=provider.name, reference=started.reference,
         amount_minor=order.total_minor, currency=order.currency, status=PaymentStatus.STARTED,
@@ -288,4 +291,38 @@ def refund_order(
     left = order.total - order.refunded
     if amount.currency != order.currency or not 0 < amount.minor <= left.minor:
         raise orders.OrderError(f"Refund between {Money(1, order.currency)} and {left}.")
-    return provider.refund(RefundRequest(payment=payment, amount_minor=amount.minor, reason=reason, lines=dict(lines or {})))
+    # The same request retried (a double click, a timeout) refunds once; another refund after it has a new key.
+    key = f"vitrine-refund-{payment.id}-{order.refunded_minor}-{amount.minor}-{encode_refund_lines(lines or {})}"
+    return provider.refund(RefundRequest(
+        payment=payment, amount_minor=amount.minor, reason=reason, lines=dict(lines or {}), idempotency_key=key,
+    ))
+
+
+# Curators' payout accounts --------------------------------------------------------------------
+
+
+def find_connected_account(user_id: int, provider_name: str) -> ConnectedAccount | None:
+    return db.session.scalar(
+        select(ConnectedAccount).where(ConnectedAccount.user_id == user_id, ConnectedAccount.provider == provider_name)
+    )
+
+
+def supports_payout_accounts(provider: PaymentProvider) -> bool:
+    return hasattr(provider, "create_connected_account") and hasattr(provider, "onboarding_link")
+
+
+def start_payout_onboarding(user_id: int, email: str, provider: PaymentProvider, *, return_url: str, refresh_url: str) -> str:
+    """The curator's payout account at the provider (opened on first use) and the link to finish setting it up."""
+    if not supports_payout_accounts(provider):
+        raise ProviderError("Payouts to curators are not set up with this payment provider.")
+    account = find_connected_account(user_id, provider.name)
+    if account is None:
+        reference = provider.create_connected_account(email=email, user_id=user_id)  # type: ignore[attr-defined]
+        account = ConnectedAccount(user_id=user_id, provider=provider.name, reference=reference)
+        try:
+            with db.session.begin_nested():
+                db.session.add(account)
+        except IntegrityError:
+            account = find_connected_account(user_id, provider.name)
+            assert account is not None
+    return provider.onboarding_link(account.reference, return_url=return_url, refresh_url=refresh_url)  # type: ignore[attr-defined]

@@ -71,7 +71,7 @@ class TestPaymentProvider:
     name: str = "test"
     __test__ = False  # not a pytest test class
 
-    def start_payment(self, order: Order) -> PaymentStart:
+    def start_payment(self, order: Order, attempt: int = 1) -> PaymentStart:
         reference = "tp_" + secrets.token_urlsafe(18)
         return PaymentStart(reference=reference, redirect_url=url_for("payments.test_checkout", reference=reference))
 
@@ -97,6 +97,17 @@ class TestPaymentProvider:
         }
         self.deliver(EventKind.REFUND_SUCCEEDED, data)
         return reference
+
+    def create_connected_account(self, *, email: str, user_id: int) -> str:
+        return "tacct_" + secrets.token_urlsafe(12)
+
+    def onboarding_link(self, account_reference: str, *, return_url: str, refresh_url: str) -> str:
+        return url_for("payments.test_onboarding", reference=account_reference, next=return_url)
+
+    def complete_onboarding(self, account_reference: str) -> WebhookResult:
+        return self.deliver(EventKind.ACCOUNT_UPDATED, {
+            "account_reference": account_reference, "payouts_enabled": True, "details_submitted": True,
+        })
 
     def build_event(self, kind: EventKind, data: dict[str, object]) -> tuple[bytes, Headers]:
         """A signed event body and its headers, as the provider's server would send them."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from storefront.extensions import csrf, db
+from storefront.navigation import safe_next_path
 from storefront.orders import services as orders
 from storefront.orders.access import ensure_can_view_order
 from storefront.orders.models import Order
@@ -14,7 +16,7 @@ from storefront.payments import services
 from storefront.payments.forms import TestCardForm
 from storefront.payments.models import PaymentStatus
 from storefront.orders.views import find_visible_order
-from storefront.payments.providers import MalformedEvent, UnknownProvider, active_provider, get_provider
+from storefront.payments.providers import MalformedEvent, ProviderError, UnknownProvider, active_provider, get_provider
 from storefront.payments.signatures import InvalidSignature
 from storefront.payments.test_provider import (
     TestPaymentOutcome, TestPaymentProvider, UnknownTestCard, pay_with_test_card,
@@ -91,8 +93,26 @@ def pay_order(number: str) -> Response:
     order = find_visible_order(number, lock=True)
     try:
         _payment, redirect_url = services.start_payment(order, active_provider())
-    except orders.OrderError as error:
+    except (orders.OrderError, ProviderError) as error:
+        db.session.rollback()
         flash(str(error), "error")
         return redirect(f"/orders/{order.number}")
     db.session.commit()
     return redirect(redirect_url)
+
+
+@blueprint.route("/pay/test/onboarding/<reference>", methods=["GET", "POST"])
+@login_required
+def test_onboarding(reference: str) -> Response | str:
+    """The test provider's stand-in for Stripe's hosted onboarding: one button completes it."""
+    provider = _test_provider()
+    account = services.find_connected_account(current_user.id, provider.name)
+    if account is None or account.reference != reference:
+        abort(404, description="This payout set-up link is not yours or has expired.")
+    back = safe_next_path(request.args.get("next"), "/me/earnings")
+    if request.method == "POST":
+        provider.complete_onboarding(reference)
+        db.session.commit()
+        flash("Payouts are set up: your available earnings will be paid to this account.", "success")
+        return redirect(back)
+    return render_template("payments/test_onboarding.html", account=account, back=back)

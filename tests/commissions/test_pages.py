@@ -151,3 +151,23 @@ def test_a_second_tier_with_the_same_threshold_is_refused(operator: Browser) -> 
 def test_the_operator_order_page_lists_its_commissions(curator_sale: Any, operator: Browser) -> None:
     page = operator.get(f"/operator/orders/{curator_sale.number}").get_data(as_text=True)
     assert "Commissions" in page and "$5.00" in page and "default rate" in page
+
+
+def test_a_curator_sets_up_payouts_and_the_provider_confirms_it(curator_sale: Any, ana: Browser, database: Any) -> None:
+    from storefront.payments.models import ConnectedAccount
+
+    assert "Set up payouts" in ana.get("/me/earnings").get_data(as_text=True)
+    started = ana.post("/me/payouts/connect")
+    assert started.status_code == 302 and "/pay/test/onboarding/" in started.headers["Location"]
+    finished = ana.post(started.headers["Location"], follow_redirects=True)
+    assert "Your payout account is set up" in finished.get_data(as_text=True)
+    account = database.session.scalar(select(ConnectedAccount))
+    assert (account.payouts_enabled, account.details_submitted) == (True, True)
+
+
+def test_someone_elses_onboarding_link_is_a_404(curator_sale: Any, ana: Browser, app: Any, create_user: Any) -> None:
+    link = ana.post("/me/payouts/connect").headers["Location"]
+    create_user(email="rui@example.com")
+    rui = Browser(app.test_client())
+    rui.log_in("rui@example.com")
+    assert rui.get(link).status_code == 404

@@ -111,3 +111,31 @@ def test_a_connected_account_update_records_whether_payouts_are_enabled(provider
     assert result.outcome == "applied" and (account.payouts_enabled, account.details_submitted) == (True, True)
     other = provider.deliver(EventKind.ACCOUNT_UPDATED, {"account_reference": "acct_unknown", "payouts_enabled": True})
     assert other.outcome == "ignored: not one of our curators' accounts"
+
+
+def test_sync_with_the_test_provider_says_there_is_no_event_log(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["payments", "sync", "--since", "2026-11-01"])
+    assert result.exit_code == 1 and "keeps no event log" in result.output
+
+
+def test_sync_refuses_a_bad_date(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["payments", "sync", "--since", "yesterday"])
+    assert result.exit_code == 2 and "--since must be a date" in result.output
+
+
+def test_a_payment_service_outage_at_checkout_keeps_nothing_and_says_so(browser: Any, create_product: Any, provider: Any, monkeypatch: Any, database: Any) -> None:
+    from storefront.catalog.models import Product
+    from storefront.orders.models import Order
+    from storefront.payments.providers import ProviderError
+
+    def down(*_args: Any, **_kwargs: Any) -> None:
+        raise ProviderError("The payment service is not answering just now; please try again in a moment.")
+
+    product = create_product(stock=3)
+    monkeypatch.setattr(type(provider), "start_payment", down)
+    browser.add_to_cart(product.id)
+    response = browser.check_out()
+    assert response.status_code == 302 and response.headers["Location"].endswith("/cart")
+    assert "not answering" in browser.get("/cart").get_data(as_text=True)
+    assert database.session.query(Order).count() == 0
+    assert database.session.get(Product, product.id).stock == 3
