@@ -71,10 +71,12 @@ def _str(value: Any) -> str | None:
 class StripeProvider:
     name = "stripe"
 
-    def __init__(self, settings: StripeSettings) -> None:
+    def __init__(self, settings: StripeSettings, http_client: Any = None) -> None:
         self.settings = settings
         addresses: Any = {"api": settings.api_base} if settings.api_base else None
-        self.client = stripe.StripeClient(settings.secret_key, base_addresses=addresses, max_network_retries=2)
+        self.client = stripe.StripeClient(
+            settings.secret_key, base_addresses=addresses, max_network_retries=2, http_client=http_client,
+        )
 
     # Taking the money -------------------------------------------------------------------------
 
