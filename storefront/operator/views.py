@@ -6,8 +6,12 @@ from flask_login import current_user
 
 from commissions.queries import commissions_for_order
 from share.services import find_order_attribution
-from storefront.audit.services import list_audit_entries
+from storefront.audit.services import list_audit_entries, record_audit
+from storefront.money import Money, MoneyError
 from storefront.orders import services as orders
+from storefront.orders.models import Order
+from storefront.payments import services as payments
+from storefront.payments.providers import ProviderError, active_provider
 from storefront.extensions import db
 from storefront.operator.access import operator_required
 from storefront.shops import services as shops
@@ -87,3 +91,50 @@ def order_detail(number: str) -> str:
         "operator/order.html", order=order, attribution=find_order_attribution(order.id),
         commissions=commissions_for_order(order.id),
     )
+
+
+@blueprint.route("/orders/<number>/refund", methods=["POST"])
+@operator_required
+def refund(number: str) -> Response:
+    """Refund the whole order, an amount, or chosen lines, through the payment provider; recorded from its event."""
+    order = orders.find_order_by_number(number, lock=True) if len(number) <= 20 else None
+    if order is None:
+        abort(404, description="There is no such order.")
+    back = url_for("operator.order_detail", number=order.number)
+    reason = request.form.get("reason", "").strip()[:255]
+    if not reason:
+        flash("Say why you refund (the customer's reason, or yours).", "error")
+        return redirect(back)
+    try:
+        amount, lines = _refund_request(order)
+        payments.refund_order(order, amount, active_provider(), reason=reason, lines=lines)
+    except (orders.OrderError, ProviderError, MoneyError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(back)
+    record_audit(
+        actor_user_id=current_user.id, action="order.refund", subject_type="order", subject_id=order.id, reason=reason,
+        details={"amount_minor": amount.minor if amount else None, "lines": {str(k): v for k, v in (lines or {}).items()}},
+    )
+    db.session.commit()
+    flash("Refund sent to the payment provider; it shows here once the provider confirms it.", "success")
+    return redirect(back)
+
+
+def _refund_request(order: Order) -> tuple[Money | None, dict[int, int] | None]:
+    """The form's choice: everything left, an amount, or an amount per line."""
+    what = request.form.get("what", "")
+    if what == "full":
+        return order.total - order.refunded, None
+    if what == "amount":
+        return Money.parse(request.form.get("amount", ""), order.currency), None
+    if what == "lines":
+        lines = {}
+        for line in order.lines:
+            raw = request.form.get(f"line-{line.id}", "").strip()
+            if raw:
+                lines[line.id] = Money.parse(raw, order.currency).minor
+        if not lines:
+            raise orders.OrderError("Give an amount for at least one line.")
+        return None, lines
+    raise orders.OrderError("Choose what to refund: everything, an amount, or lines.")

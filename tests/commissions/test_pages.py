@@ -171,3 +171,39 @@ def test_someone_elses_onboarding_link_is_a_404(curator_sale: Any, ana: Browser,
     rui = Browser(app.test_client())
     rui.log_in("rui@example.com")
     assert rui.get(link).status_code == 404
+
+
+@pytest.mark.parametrize(("form", "refunded"), [
+    ({"what": "full"}, 10000),
+    ({"what": "amount", "amount": "12.50"}, 1250),
+    ({"what": "lines", "line-LINE": "20.00"}, 2000),
+])
+def test_an_operator_refunds_through_the_provider_with_a_reason(curator_sale: Any, operator: Browser, database: Any, form: dict[str, str], refunded: int) -> None:
+    from storefront.orders.models import Order
+
+    line_id = database.session.get(Order, curator_sale.id).lines[0].id
+    data = {key.replace("LINE", str(line_id)): value for key, value in form.items()}
+    response = operator.post(f"/operator/orders/{curator_sale.number}/refund", {**data, "reason": "customer returned it"}, follow_redirects=True)
+    assert "Refund sent to the payment provider" in response.get_data(as_text=True)
+    assert database.session.get(Order, curator_sale.id).refunded_minor == refunded
+    reasons = list(database.session.scalars(select(AuditEntry.reason).where(AuditEntry.action == "order.refund")))
+    assert reasons == ["customer returned it"]
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ({"what": "amount", "amount": "abc", "reason": "x"}, "is not an amount"),
+    ({"what": "amount", "amount": "1000.00", "reason": "x"}, "Refund between"),
+    ({"what": "lines", "reason": "x"}, "at least one line"),
+    ({"what": "sideways", "reason": "x"}, "Choose what to refund"),
+    ({"what": "full", "reason": ""}, "Say why you refund"),
+])
+def test_a_bad_refund_request_is_refused_with_a_message(curator_sale: Any, operator: Browser, database: Any, form: dict[str, str], message: str) -> None:
+    from storefront.orders.models import Order
+
+    response = operator.post(f"/operator/orders/{curator_sale.number}/refund", form, follow_redirects=True)
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    assert database.session.get(Order, curator_sale.id).refunded_minor == 0
+
+
+def test_refunds_are_for_operators_only(curator_sale: Any, ana: Browser) -> None:
+    assert ana.post(f"/operator/orders/{curator_sale.number}/refund", {"what": "full", "reason": "x"}).status_code == 403
