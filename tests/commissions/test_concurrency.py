@@ -177,3 +177,32 @@ def test_an_operator_hold_decided_on_a_stale_page_sees_the_refund_that_came_firs
     with app.app_context():
         assert set(db.session.scalars(select(Commission.status))) == {CommissionStatus.REVERSED}
         assert ledger.check_ledger().ok
+
+
+def test_twenty_deliveries_of_one_signed_stripe_event_apply_once(app: Any, committed_sale: dict[str, Any]) -> None:
+    """The same guarantee through the Stripe adapter: one checkout.session.completed, posted twenty times at once."""
+    from storefront.payments.models import Payment
+    from storefront.payments.stripe_provider import StripeProvider, StripeSettings
+    from storefront.payments.webhooks import process_webhook
+    from tests.payments.stripe_events import WEBHOOK_SECRET, signed, stripe_event, stripe_object
+
+    providers = app.extensions["payment_providers"]
+    providers["stripe"] = StripeProvider(StripeSettings("sk_test_race", WEBHOOK_SECRET, "http://127.0.0.1:8000", api_base="http://127.0.0.1:9"))
+    try:
+        with app.test_request_context():
+            order_id = db.session.scalar(select(Payment.order_id).where(Payment.reference == committed_sale["reference"]))
+            db.session.add(Payment(order_id=order_id, provider="stripe", reference="cs_test_race", amount_minor=committed_sale["total"], currency="USD"))
+            db.session.commit()
+            session = stripe_object(
+                "checkout.session", id="cs_test_race", payment_intent="pi_race", payment_status="paid", status="complete",
+                amount_total=committed_sale["total"], currency="usd", client_reference_id=committed_sale["order_number"],
+                metadata={"order_id": str(order_id), "order_number": committed_sale["order_number"]},
+            )
+            body, headers = signed(stripe_event("checkout.session.completed", session))
+            db.session.remove()
+        results = run_at_once(app, lambda: process_webhook("stripe", body, headers).outcome)
+    finally:
+        providers.pop("stripe", None)
+    assert sorted(results) == ["applied"] + ["duplicate"] * (THREADS - 1), results
+    with app.app_context():
+        assert counts() == (2, 2, 2)
