@@ -51,17 +51,15 @@ def earnings() -> str:
     )
 
 
-@blueprint.route("/me/payouts/connect", methods=["GET", "POST"])
+@blueprint.route("/me/payouts/connect", methods=["POST"])
 @login_required
 def connect_payouts() -> Response:
-    """Open (or resume) the curator's payout set-up at the provider. GET too: the provider's refresh link comes back here."""
-    if request.method == "GET" and request.args.get("start") != "1":
-        return redirect(url_for("commissions.earnings"))
+    """Open (or resume) the curator's payout set-up at the provider (an expired link brings them back to the button)."""
     try:
         link = payments.start_payout_onboarding(
             current_user.id, current_user.email, active_provider(),
             return_url=absolute_url(url_for("commissions.earnings")),
-            refresh_url=absolute_url(url_for("commissions.connect_payouts", start=1)),
+            refresh_url=absolute_url(url_for("commissions.earnings")),
         )
     except ProviderError as error:
         db.session.rollback()

@@ -147,7 +147,7 @@ def payments_sync(since_text: str) -> None:
     from datetime import UTC, datetime
 
     from storefront.payments.providers import MalformedEvent, ProviderError, active_provider
-    from storefront.payments.webhooks import process_event
+    from storefront.payments.webhooks import process_event, retry_waiting
 
     try:
         since = datetime.strptime(since_text, "%Y-%m-%d").replace(tzinfo=UTC)
@@ -165,10 +165,11 @@ def payments_sync(since_text: str) -> None:
             seen += 1
             try:
                 result = process_event(provider, provider.translate(payload))
+                db.session.commit()
             except MalformedEvent as error:
+                db.session.rollback()
                 click.echo(f"skipped event {payload.get('id')}: {error}", err=True)
                 continue
-            db.session.commit()
             if not result.duplicate:
                 new += 1
                 click.echo(f"{payload.get('id')} {payload.get('type')}: {result.outcome}")
@@ -176,7 +177,11 @@ def payments_sync(since_text: str) -> None:
         db.session.rollback()
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
+    waited = retry_waiting(provider)
+    db.session.commit()
     click.echo(f"{seen} event(s) since {since:%Y-%m-%d}: {new} were missing and are now applied, {seen - new} were already here")
+    if waited:
+        click.echo(f"{waited} waiting event(s) could be applied now")
 
 
 def init_app(app: Flask) -> None:

@@ -71,6 +71,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "TEST_PAYMENT_WEBHOOK_SECRET": os.environ.get("TEST_PAYMENT_WEBHOOK_SECRET", ""),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_CONNECT_WEBHOOK_SECRET": os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "").rstrip("/"),
         "STRIPE_PAYMENT_METHODS": os.environ.get("STRIPE_PAYMENT_METHODS", "card"),
         # Behind a reverse proxy: how many proxies' X-Forwarded-For/-Proto/-Host headers to trust.

@@ -1,6 +1,8 @@
 """Operator pages: shop moderation and the audit log."""
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -89,7 +91,7 @@ def order_detail(number: str) -> str:
         abort(404, description="There is no such order.")
     return render_template(
         "operator/order.html", order=order, attribution=find_order_attribution(order.id),
-        commissions=commissions_for_order(order.id),
+        commissions=commissions_for_order(order.id), refund_token=secrets.token_hex(16),
     )
 
 
@@ -97,17 +99,21 @@ def order_detail(number: str) -> str:
 @operator_required
 def refund(number: str) -> Response:
     """Refund the whole order, an amount, or chosen lines, through the payment provider; recorded from its event."""
-    order = orders.find_order_by_number(number, lock=True) if len(number) <= 20 else None
+    order = orders.find_order_by_number(number) if len(number) <= 20 else None
     if order is None:
         abort(404, description="There is no such order.")
     back = url_for("operator.order_detail", number=order.number)
+    token = request.form.get("request_token", "")
+    if not (token.isascii() and token.isalnum() and 16 <= len(token) <= 64):
+        flash("This refund form is out of date; reload the order and try again.", "error")
+        return redirect(back)
     reason = request.form.get("reason", "").strip()[:255]
     if not reason:
         flash("Say why you refund (the customer's reason, or yours).", "error")
         return redirect(back)
     try:
         amount, lines = _refund_request(order)
-        payments.refund_order(order, amount, active_provider(), reason=reason, lines=lines)
+        payments.refund_order(order, amount, active_provider(), reason=reason, lines=lines, request_key=token)
     except (orders.OrderError, ProviderError, MoneyError) as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -12,9 +13,7 @@ from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments import signals
 from storefront.payments.models import ConnectedAccount, Payment, PaymentStatus, Refund, RefundLine
-from storefront.payments.providers import (
-    EventKind, PaymentEvent, PaymentProvider, ProviderError, RefundFact, RefundRequest, encode_refund_lines,
-)
+from storefront.payments.providers import EventKind, PaymentEvent, PaymentProvider, ProviderError, RefundFact, RefundRequest
 from storefront.payments.states import transition_payment
 
 log = logging.getLogger(__name__)
@@ -77,11 +76,11 @@ def apply_payment_succeeded(event: PaymentEvent) -> str:
     if payment.order_id != order.id:
         log.error("event %s: payment %s belongs to another order", event.event_id, payment.reference)
         return "ignored: payment belongs to another order"
+    if event.provider_payment_id and not payment.provider_payment_id:
+        payment.provider_payment_id = event.provider_payment_id
     if event.amount_minor != order.total_minor or event.currency != order.currency:
         log.error("event %s: paid %s %s for order %s of %s", event.event_id, event.amount_minor, event.currency, order.number, order.total)
         return "needs review: paid amount does not match the order total"
-    if event.provider_payment_id and not payment.provider_payment_id:
-        payment.provider_payment_id = event.provider_payment_id
     # The same payment reported again (another event type, a retry) is harmless; a different
     # payment succeeding for an order that is already paid is a second charge.
     reported_before = payment.status == PaymentStatus.SUCCEEDED
@@ -106,12 +105,24 @@ def apply_payment_failed(event: PaymentEvent) -> str:
     order = orders.find_order_by_number(event.order_number or "")
     if order is None:
         return "ignored: unknown order"
-    payment = find_event_payment(event) or _event_payment(event, order)
+    payment = find_event_payment(event)
+    if payment is None and event.payment_reference:
+        payment = _event_payment(event, order)
+    if payment is None:
+        return "applied: order stays pending (the failed attempt is not one we started)"
     if payment.status == PaymentStatus.SUCCEEDED:
         return "ignored: payment already succeeded"
     transition_payment(payment, PaymentStatus.FAILED)
     payment.failure_reason = event.failure_reason[:255]
     return "applied: order stays pending"
+
+
+def _waiting_key(event: PaymentEvent) -> str:
+    key = event.provider_payment_id or event.payment_reference
+    if not key:
+        # Nothing could ever satisfy it: an operator must look (the pipeline flags deferred events).
+        return "?"
+    return key
 
 
 class WaitFor(Exception):
@@ -122,25 +133,27 @@ class WaitFor(Exception):
         self.key = key
 
 
-def find_event_payment(event: PaymentEvent) -> Payment | None:
-    """The attempt an event speaks of, by our reference or by the provider's own payment id."""
-    references = [r for r in (event.payment_reference, event.provider_payment_id) if r]
-    if not references:
-        return None
-    return db.session.scalar(
-        select(Payment).where(
-            Payment.provider == event.provider,
-            (Payment.reference.in_(references)) | (Payment.provider_payment_id.in_(references)),
-        ).limit(1)
-    )
+def find_event_payment(event: PaymentEvent, *, lock: bool = False) -> Payment | None:
+    """The attempt an event speaks of, by our reference or by the provider's own payment id (locked when asked:
+    a handler deciding to wait must see a payment success that is committing at the same moment)."""
+    for column, value in ((Payment.reference, event.payment_reference), (Payment.provider_payment_id, event.provider_payment_id)):
+        if not value:
+            continue
+        query = select(Payment).where(Payment.provider == event.provider, column == value).order_by(Payment.id).limit(1)
+        payment = db.session.scalar(query.with_for_update() if lock else query)
+        if payment is not None:
+            return payment
+    return None
 
 
 def apply_refund_succeeded(event: PaymentEvent) -> str:
     """Record each refund once; a refund of a payment we have not seen succeed waits for it."""
-    payment = find_event_payment(event)
+    payment = find_event_payment(event, lock=True)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
-        raise WaitFor(event.provider_payment_id or event.payment_reference or "?")
+        raise WaitFor(_waiting_key(event))
     if not event.refunds:
+        if event.failure_reason:
+            return f"needs review: {event.failure_reason}"[:255]
         return "ignored: no refund in the event"
     outcomes = [_record_refund(event, payment, fact) for fact in event.refunds]
     return "; ".join(outcomes)
@@ -189,19 +202,29 @@ def apply_payment_expired(event: PaymentEvent) -> str:
         payment.failure_reason = "checkout expired"
     if order.status_enum is not OrderStatus.PENDING:
         return f"ignored: order is {order.status}"
+    others = db.session.scalar(
+        select(func.count()).select_from(Payment).where(
+            Payment.order_id == order.id, Payment.status == PaymentStatus.STARTED, Payment.id != (payment.id if payment else 0),
+        )
+    )
+    if others:
+        return "applied: this attempt expired; the order waits for its newer attempt"
     orders.cancel_order(order, actor=f"provider:{event.provider}", reason="checkout expired at the provider")
     return "applied: order canceled, stock released"
 
 
 def apply_dispute(event: PaymentEvent) -> str:
     """A chargeback opened or closed: the order's commissions are held, then restored or reversed."""
-    payment = find_event_payment(event)
+    payment = find_event_payment(event, lock=True)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED:
-        raise WaitFor(event.provider_payment_id or event.payment_reference or "?")
+        raise WaitFor(_waiting_key(event))
     if event.dispute is None:
         return "ignored: no dispute in the event"
     order = db.session.get(Order, payment.order_id, with_for_update=True)
     assert order is not None
+    if not payment.paid_the_order:
+        log.warning("dispute %s on payment %s, which did not pay order %s", event.dispute.reference, payment.reference, order.number)
+        return "needs review: dispute on a charge the order did not keep"
     if event.kind is EventKind.DISPUTE_OPENED:
         signals.dispute_opened.send(None, order=order, dispute_reference=event.dispute.reference)
         log.warning("order %s: dispute %s opened", order.number, event.dispute.reference)
@@ -278,6 +301,7 @@ def allocate_refund(order: Order, amount_minor: int, explicit: dict[int, int] | 
 
 def refund_order(
     order: Order, amount: Money | None, provider: PaymentProvider, *, reason: str = "", lines: dict[int, int] | None = None,
+    request_key: str | None = None,
 ) -> str:
     """Ask the provider to refund part or all of a paid order, by amount or by chosen lines; recorded from its event."""
     payment = find_order_payment(order)
@@ -291,8 +315,9 @@ def refund_order(
     left = order.total - order.refunded
     if amount.currency != order.currency or not 0 < amount.minor <= left.minor:
         raise orders.OrderError(f"Refund between {Money(1, order.currency)} and {left}.")
-    # The same request retried (a double click, a timeout) refunds once; another refund after it has a new key.
-    key = f"vitrine-refund-{payment.id}-{order.refunded_minor}-{amount.minor}-{encode_refund_lines(lines or {})}"
+    # One key per refund request (the operator's form carries it): a retried request refunds once,
+    # two separate requests for the same amount refund twice.
+    key = f"vitrine-refund-{payment.id}-{request_key or secrets.token_hex(16)}"
     return provider.refund(RefundRequest(
         payment=payment, amount_minor=amount.minor, reason=reason, lines=dict(lines or {}), idempotency_key=key,
     ))

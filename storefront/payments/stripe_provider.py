@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,15 +15,24 @@ from typing import Any
 
 import stripe
 
+from storefront import clock
 from storefront.orders.models import Order
 from storefront.payments.providers import (
     AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderError, RefundFact, RefundRequest,
     decode_refund_lines, encode_refund_lines,
 )
-from storefront.payments.signatures import verify
+from storefront.payments.signatures import InvalidSignature, verify
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Stripe-Signature"
+SESSION_MIN_SECONDS = 31 * 60
+SESSION_MAX_SECONDS = 23 * 3600
+#: The event types we handle, asked for by name when listing events for `flask payments sync`.
+HANDLED_TYPES = (
+    "checkout.session.completed", "checkout.session.async_payment_succeeded", "checkout.session.async_payment_failed",
+    "checkout.session.expired", "payment_intent.payment_failed", "charge.refunded", "refund.created", "refund.updated",
+    "charge.dispute.created", "charge.dispute.closed", "account.updated", "transfer.reversed",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,8 @@ class StripeSettings:
     base_url: str
     api_base: str = ""
     payment_methods: tuple[str, ...] = ("card",)
+    #: Connect events (account.updated for curators' accounts) come to a second endpoint with its own secret.
+    connect_webhook_secret: str = ""
 
     def __repr__(self) -> str:  # never print the keys
         return f"StripeSettings(api_base={self.api_base!r}, payment_methods={self.payment_methods!r})"
@@ -45,7 +57,10 @@ class StripeSettings:
         if api_base and not secret_key.startswith(("sk_test_", "rk_test_")):
             raise RuntimeError("STRIPE_API_BASE points at a test server: refusing to send a live Stripe key there")
         methods = tuple(m.strip() for m in config.get("STRIPE_PAYMENT_METHODS", "card").split(",") if m.strip())
-        return cls(secret_key, webhook_secret, config["BASE_URL"], api_base, methods or ("card",))
+        return cls(
+            secret_key, webhook_secret, config["BASE_URL"], api_base, methods or ("card",),
+            config.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
+        )
 
 
 def _get(obj: Any, *path: str) -> Any:
@@ -90,10 +105,14 @@ class StripeProvider:
             line_items.append({"price_data": {"currency": order.currency.lower(), "unit_amount": order.shipping_minor,
                                               "product_data": {"name": "Shipping"}}, "quantity": 1})
         metadata = {"order_id": str(order.id), "order_number": order.number}
+        # Stripe compares with its own clock: the session lives as long as the order may still be paid
+        # (Stripe's bounds are 30 minutes to 24 hours).
+        remaining = (order.expires_at - clock.now()).total_seconds()
+        expires_at = int(time.time() + min(max(remaining, SESSION_MIN_SECONDS), SESSION_MAX_SECONDS))
         params = {
             "mode": "payment", "line_items": line_items, "metadata": metadata, "client_reference_id": order.number,
             "customer_email": order.email, "payment_method_types": list(self.settings.payment_methods),
-            "payment_intent_data": {"metadata": metadata},
+            "payment_intent_data": {"metadata": metadata}, "expires_at": expires_at,
             "success_url": f"{self.settings.base_url}/orders/{order.number}?checkout=done",
             "cancel_url": f"{self.settings.base_url}/orders/{order.number}?checkout=canceled",
         }
@@ -127,7 +146,14 @@ class StripeProvider:
     # Facts coming back ------------------------------------------------------------------------
 
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
-        verify(self.settings.webhook_secret, body, headers.get(SIGNATURE_HEADER))
+        secrets_ = [s for s in (self.settings.webhook_secret, self.settings.connect_webhook_secret) if s]
+        for index, secret in enumerate(secrets_):
+            try:
+                verify(secret, body, headers.get(SIGNATURE_HEADER))
+                break
+            except InvalidSignature:
+                if index == len(secrets_) - 1:
+                    raise
         try:
             payload = json.loads(body)
         except ValueError:
@@ -136,7 +162,7 @@ class StripeProvider:
 
     def translate(self, payload: dict[str, Any]) -> PaymentEvent:
         event_id, event_type, obj = _str(_get(payload, "id")), _str(_get(payload, "type")), _get(payload, "data", "object")
-        if event_id is None or event_type is None or not isinstance(obj, dict):
+        if event_id is None or event_type is None or not isinstance(obj, dict) or len(event_id) > 255 or len(event_type) > 64:
             raise MalformedEvent("a Stripe event needs an id, a type and data.object")
         base = {"provider": self.name, "event_id": event_id, "provider_type": event_type, "payload": payload}
         translate = _TRANSLATIONS.get(event_type)
@@ -147,8 +173,10 @@ class StripeProvider:
     def list_events(self, since: datetime) -> Iterator[dict[str, Any]]:
         """Every event since a date, oldest first (for `flask payments sync`)."""
         try:
-            page = self.client.v1.events.list(params={"created": {"gte": int(since.timestamp())}, "limit": 100})
-            events = [event.to_dict() for event in page.auto_paging_iter()]
+            page = self.client.v1.events.list(
+                params={"created": {"gte": int(since.timestamp())}, "types": list(HANDLED_TYPES), "limit": 100},
+            )
+            events = [event.to_dict(for_json=True) for event in page.auto_paging_iter()]
         except stripe.StripeError as error:
             raise ProviderError(f"Stripe did not list its events: {error.user_message or type(error).__name__}") from None
         return iter(sorted(events, key=lambda event: (event.get("created", 0), event.get("id", ""))))
@@ -194,7 +222,7 @@ def _session_event(kind: EventKind) -> Any:
 def _payment_intent_failed(provider: StripeProvider, intent: dict[str, Any], base: dict[str, Any]) -> PaymentEvent:
     return PaymentEvent(
         kind=EventKind.PAYMENT_FAILED, order_number=_str(_get(intent, "metadata", "order_number")),
-        payment_reference=_str(_get(intent, "id")), provider_payment_id=_str(_get(intent, "id")),
+        provider_payment_id=_str(_get(intent, "id")),
         failure_reason=_str(_get(intent, "last_payment_error", "code")) or "payment failed", **base,
     )
 
@@ -217,26 +245,32 @@ def _refund_updated(provider: StripeProvider, refund: dict[str, Any], base: dict
 
 def _charge_refunded(provider: StripeProvider, charge: dict[str, Any], base: dict[str, Any]) -> PaymentEvent:
     """A refund made anywhere, the Stripe dashboard included: each of the charge's refunds, by its own id."""
-    intent = _str(_get(charge, "payment_intent"))
+    intent, charge_id = _str(_get(charge, "payment_intent")), _str(_get(charge, "id"))
+    if charge_id is None:
+        raise MalformedEvent("a charge without an id")
     listed = _get(charge, "refunds", "data")
+    failure = ""
     if not isinstance(listed, list):
-        # Newer API versions leave the charge's refunds out of the event: ask for them.
+        # Newer API versions leave the charge's refunds out of the event: ask for them. Each refund
+        # also comes as its own refund.created/updated event, so a failure here loses nothing.
         try:
-            listed = [r.to_dict() for r in provider.client.v1.refunds.list(params={"charge": charge["id"], "limit": 100}).auto_paging_iter()]
+            listed = [r.to_dict(for_json=True) for r in
+                      provider.client.v1.refunds.list(params={"charge": charge_id, "limit": 100}).auto_paging_iter()]
         except stripe.StripeError as error:
-            raise MalformedEvent(f"could not list the charge's refunds: {type(error).__name__}") from None
+            listed, failure = [], f"could not list the charge's refunds ({type(error).__name__})"
     facts = tuple(fact for fact in map(_refund_fact, listed) if fact is not None)
     currency = _str(_get(charge, "currency"))
     return PaymentEvent(
         kind=EventKind.REFUND_SUCCEEDED, provider_payment_id=intent, currency=currency.upper() if currency else None,
-        refunds=facts, **base,
+        refunds=facts, failure_reason=failure, **base,
     )
 
 
 def _dispute(kind: EventKind) -> Any:
     def translate(provider: StripeProvider, dispute: dict[str, Any], base: dict[str, Any]) -> PaymentEvent:
         status = _get(dispute, "status")
-        won = None if kind is EventKind.DISPUTE_OPENED else status == "won"
+        # Only "lost" takes the money; "won" and "warning_closed" (an inquiry that never became a chargeback) do not.
+        won = None if kind is EventKind.DISPUTE_OPENED else status != "lost"
         return PaymentEvent(
             kind=kind, provider_payment_id=_str(_get(dispute, "payment_intent")),
             dispute=DisputeFact(_str(_get(dispute, "id")) or "", _int(_get(dispute, "amount")) or 0, won), **base,

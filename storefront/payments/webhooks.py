@@ -33,8 +33,8 @@ HANDLERS: dict[EventKind, Callable[[PaymentEvent], str]] = {
     EventKind.TRANSFER_REVERSED: services.apply_transfer_reversed,
 }
 
-#: Outcomes an operator must see (listed at /operator/payments).
-ATTENTION_PREFIXES = ("needs refund", "needs review")
+#: Outcomes an operator must see. A deferred event is one until the fact it waits for arrives.
+ATTENTION_PREFIXES = ("needs refund", "needs review", "deferred")
 
 
 @dataclass(frozen=True)
@@ -93,3 +93,15 @@ def _apply_waiting(provider: PaymentProvider, keys: list[str | None]) -> None:
     ).all()
     for record in waiting:
         _dispatch(record, provider.translate(record.payload))
+
+
+def retry_waiting(provider: PaymentProvider) -> int:
+    """Apply again every event still waiting (run by `flask payments sync`): one whose payment arrived meanwhile applies."""
+    waiting = db.session.scalars(
+        select(WebhookEvent).where(WebhookEvent.provider == provider.name, WebhookEvent.waiting_for.is_not(None)).order_by(WebhookEvent.id)
+    ).all()
+    applied = 0
+    for record in waiting:
+        _dispatch(record, provider.translate(record.payload))
+        applied += record.waiting_for is None
+    return applied

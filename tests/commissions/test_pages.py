@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from typing import Any
 
 import pytest
@@ -183,7 +184,8 @@ def test_an_operator_refunds_through_the_provider_with_a_reason(curator_sale: An
 
     line_id = database.session.get(Order, curator_sale.id).lines[0].id
     data = {key.replace("LINE", str(line_id)): value for key, value in form.items()}
-    response = operator.post(f"/operator/orders/{curator_sale.number}/refund", {**data, "reason": "customer returned it"}, follow_redirects=True)
+    form = {**data, "reason": "customer returned it", "request_token": secrets.token_hex(16)}
+    response = operator.post(f"/operator/orders/{curator_sale.number}/refund", form, follow_redirects=True)
     assert "Refund sent to the payment provider" in response.get_data(as_text=True)
     assert database.session.get(Order, curator_sale.id).refunded_minor == refunded
     reasons = list(database.session.scalars(select(AuditEntry.reason).where(AuditEntry.action == "order.refund")))
@@ -200,8 +202,16 @@ def test_an_operator_refunds_through_the_provider_with_a_reason(curator_sale: An
 def test_a_bad_refund_request_is_refused_with_a_message(curator_sale: Any, operator: Browser, database: Any, form: dict[str, str], message: str) -> None:
     from storefront.orders.models import Order
 
-    response = operator.post(f"/operator/orders/{curator_sale.number}/refund", form, follow_redirects=True)
+    response = operator.post(f"/operator/orders/{curator_sale.number}/refund", {**form, "request_token": secrets.token_hex(16)}, follow_redirects=True)
     assert response.status_code == 200 and message in response.get_data(as_text=True)
+    assert database.session.get(Order, curator_sale.id).refunded_minor == 0
+
+
+def test_a_refund_form_without_its_token_is_refused(curator_sale: Any, operator: Browser, database: Any) -> None:
+    from storefront.orders.models import Order
+
+    response = operator.post(f"/operator/orders/{curator_sale.number}/refund", {"what": "full", "reason": "x"}, follow_redirects=True)
+    assert "out of date" in response.get_data(as_text=True)
     assert database.session.get(Order, curator_sale.id).refunded_minor == 0
 
 

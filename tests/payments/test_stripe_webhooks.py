@@ -176,3 +176,50 @@ def test_no_secret_appears_in_the_logs(browser: Any, stripe_order: Any, caplog: 
     deliver(browser, completed(order, amount_total=1))
     text = caplog.text
     assert SECRET_KEY not in text and WEBHOOK_SECRET not in text and "whsec_wrong" not in text
+
+
+def test_a_refund_after_a_mismatched_payment_waits_and_is_flagged(browser: Any, stripe_order: Any, database: Any) -> None:
+    order, payment = stripe_order
+    deliver(browser, completed(order, amount_total=order.total_minor - 1))
+    assert reload(database, payment).provider_payment_id == "pi_1"
+    deliver(browser, stripe_event("charge.refunded", charge_refunded("pi_1", [("re_1", 500)])))
+    refund_event = database.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)).all()[-1]
+    assert refund_event.waiting_for == "pi_1" and refund_event.needs_attention
+
+
+def test_a_closed_inquiry_is_not_a_lost_dispute(browser: Any, stripe_order: Any, database: Any) -> None:
+    order, _payment = stripe_order
+    deliver(browser, completed(order))
+    dispute = stripe_object("dispute", id="dp_2", payment_intent="pi_1", amount=order.total_minor, status="warning_closed")
+    deliver(browser, stripe_event("charge.dispute.closed", dispute))
+    assert outcomes(database)[-1] == "applied: dispute won"
+
+
+def test_a_signed_charge_without_an_id_is_a_400_not_a_500(browser: Any, stripe_on: Any) -> None:
+    charge = {"object": "charge", "payment_intent": "pi_1", "refunded": True}
+    assert deliver(browser, stripe_event("charge.refunded", charge)).status_code == 400
+
+
+def test_an_expired_older_attempt_leaves_the_newer_one_open(browser: Any, stripe_order: Any, database: Any) -> None:
+    order, _payment = stripe_order
+    database.session.add(Payment(order_id=order.id, provider="stripe", reference="cs_test_2", amount_minor=order.total_minor, currency="USD"))
+    database.session.commit()
+    expired = stripe_event("checkout.session.expired", checkout_session(order, session_id="cs_test_1", payment_intent=None, payment_status="unpaid"))
+    deliver(browser, expired)
+    assert reload(database, order).status == OrderStatus.PENDING
+    newer = stripe_event("checkout.session.completed", checkout_session(order, session_id="cs_test_2", payment_intent="pi_2"))
+    deliver(browser, newer)
+    assert reload(database, order).status == OrderStatus.PAID
+
+
+def test_the_secret_key_stays_out_of_logs_and_errors_when_stripe_fails(stripe_on: Any, stripe_order: Any, request_context: None, caplog: Any) -> None:
+    from storefront.money import Money
+    from storefront.payments.providers import ProviderError
+    from storefront.payments.services import refund_order
+
+    order, payment = stripe_order
+    payment.status, payment.paid_the_order, payment.provider_payment_id = PaymentStatus.SUCCEEDED, True, "pi_1"
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ProviderError) as refused:
+        refund_order(order, Money(100, "USD"), stripe_on)
+    assert SECRET_KEY not in str(refused.value) and SECRET_KEY not in caplog.text

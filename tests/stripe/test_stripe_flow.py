@@ -150,3 +150,23 @@ def test_a_curator_connects_a_payout_account_and_stripe_confirms_it(
     stripe_server.complete_onboarding(account.reference)
     deliver_new_events(browser, stripe_server, seen, "account.updated")
     assert database.session.get(ConnectedAccount, account.id).payouts_enabled
+
+
+def test_two_refund_requests_of_the_same_amount_both_refund_and_a_retried_one_does_not(
+    browser: Any, stripe_server: Any, stripe_provider: Any, curator_order: Any, database: Any,
+) -> None:
+    from storefront.money import Money
+    from storefront.payments.services import refund_order, start_payment
+
+    seen = {event["id"] for event in stripe_server.events()}
+    payment, _url = start_payment(curator_order, stripe_provider)
+    database.session.commit()
+    stripe_server.pay(payment.reference)
+    deliver_new_events(browser, stripe_server, seen, "checkout.session.completed")
+    order = database.session.get(type(curator_order), curator_order.id)
+    first = refund_order(order, Money(1000, "USD"), stripe_provider, request_key="a" * 32)
+    retried = refund_order(order, Money(1000, "USD"), stripe_provider, request_key="a" * 32)
+    second = refund_order(order, Money(1000, "USD"), stripe_provider, request_key="b" * 32)
+    assert first == retried and second != first
+    deliver_new_events(browser, stripe_server, seen, "charge.refunded", "refund.created")
+    assert database.session.get(type(order), order.id).refunded_minor == 2000
