@@ -9,6 +9,7 @@ from flask_login import current_user
 from commissions.queries import commissions_for_order
 from share.services import find_order_attribution
 from storefront.audit.services import list_audit_entries, record_audit
+from storefront.listing import page_number
 from storefront.money import Money, MoneyError
 from storefront.orders import services as orders
 from storefront.orders.models import Order
@@ -144,3 +145,11 @@ def _refund_request(order: Order) -> tuple[Money | None, dict[int, int] | None]:
             raise orders.OrderError("Give an amount for at least one line.")
         return None, lines
     raise orders.OrderError("Choose what to refund: everything, an amount, or lines.")
+
+
+@blueprint.route("/payments")
+@operator_required
+def payment_attention() -> str:
+    """Payment facts that need a person: amount mismatches, second charges, disputes, refunds that wait or cannot be placed."""
+    listing = payments.events_needing_attention(page=page_number(request.args.get("page")))
+    return render_template("operator/payments.html", listing=listing)

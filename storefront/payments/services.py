@@ -12,7 +12,8 @@ from storefront.money import Money
 from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments import signals
-from storefront.payments.models import ConnectedAccount, Payment, PaymentStatus, Refund, RefundLine
+from storefront.listing import Page, clamp_page
+from storefront.payments.models import ConnectedAccount, Payment, PaymentStatus, Refund, RefundLine, WebhookEvent
 from storefront.payments.providers import EventKind, PaymentEvent, PaymentProvider, ProviderError, RefundFact, RefundRequest
 from storefront.payments.states import transition_payment
 
@@ -351,3 +352,12 @@ def start_payout_onboarding(user_id: int, email: str, provider: PaymentProvider,
             account = find_connected_account(user_id, provider.name)
             assert account is not None
     return provider.onboarding_link(account.reference, return_url=return_url, refresh_url=refresh_url)  # type: ignore[attr-defined]
+
+
+def events_needing_attention(*, page: int = 1, per_page: int = 50) -> Page[WebhookEvent]:
+    """Provider events an operator must look at, newest first."""
+    query = select(WebhookEvent).where(WebhookEvent.needs_attention.is_(True))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = clamp_page(page, total, per_page)
+    items = list(db.session.scalars(query.order_by(WebhookEvent.id.desc()).offset((page - 1) * per_page).limit(per_page)))
+    return Page(items=items, page=page, per_page=per_page, total=total)

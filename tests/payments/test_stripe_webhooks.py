@@ -223,3 +223,17 @@ def test_the_secret_key_stays_out_of_logs_and_errors_when_stripe_fails(stripe_on
     with pytest.raises(ProviderError) as refused:
         refund_order(order, Money(100, "USD"), stripe_on)
     assert SECRET_KEY not in str(refused.value) and SECRET_KEY not in caplog.text
+
+
+def test_operators_see_the_events_that_need_them(app: Any, browser: Any, stripe_order: Any, create_user: Any) -> None:
+    from storefront.accounts.models import Role
+    from tests.conftest import Browser
+
+    order, _payment = stripe_order
+    deliver(browser, completed(order, amount_total=order.total_minor - 1))
+    create_user(email="op@example.com", role=Role.OPERATOR)
+    operator = Browser(app.test_client())
+    operator.log_in("op@example.com")
+    page = operator.get("/operator/payments").get_data(as_text=True)
+    assert "needs review: paid amount does not match the order total" in page
+    assert browser.get("/operator/payments").status_code in (302, 403)
