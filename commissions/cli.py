@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from commissions import ledger, services
+from commissions import ledger, payout_runs, payouts, services
+from commissions.models import PayoutMethod
+from storefront.money import Money
+from storefront.payments.providers import active_provider
 from storefront.extensions import db
 
 commissions_cli = AppGroup("commissions", help="The commission ledger.")
@@ -45,5 +48,43 @@ def check() -> None:
     click.echo("the ledger is consistent")
 
 
+payouts_cli = AppGroup("payouts", help="Paying curators.")
+
+
+def _print_report(report: payout_runs.RunReport) -> None:
+    for payout in report.settled:
+        click.echo(f"paid {payout.reference}: {Money(payout.amount_minor, payout.currency)} to user {payout.curator_user_id}")
+    for payout in report.voided:
+        click.echo(f"voided {payout.reference}: {payout.failure_reason}", err=True)
+    for user_id, why in sorted(report.skipped.items()):
+        click.echo(f"skipped user {user_id}: {why}")
+
+
+@payouts_cli.command("run")
+@click.option("--method", type=click.Choice([m.value for m in PayoutMethod]), default=PayoutMethod.MANUAL.value, show_default=True)
+def payouts_run(method: str) -> None:
+    """One payout per curator whose available balance reaches PAYOUT_MIN_MINOR (their debt netted first)."""
+    config = current_app.config
+    try:
+        report = payout_runs.start_run(PayoutMethod(method), currency=config["CURRENCY"], minimum_minor=config["PAYOUT_MIN_MINOR"],
+                                       provider=active_provider(), started_by_user_id=None)
+    except payouts.PayoutError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"run {report.run.id} ({method}): {len(report.reserved)} payout(s) reserved")
+    _print_report(report)
+    if report.voided:
+        raise SystemExit(1)
+
+
+@payouts_cli.command("recover")
+def payouts_recover() -> None:
+    """Finish Stripe payouts left between reserve and settle, looking their transfer up before retrying."""
+    report = payout_runs.recover(active_provider())
+    click.echo(f"{len(report.settled)} settled, {len(report.voided)} voided")
+    _print_report(report)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(commissions_cli)
+    app.cli.add_command(payouts_cli)

@@ -30,7 +30,18 @@ def _on_dispute_closed(_sender: object, *, order: Any, dispute_reference: str, w
     services.close_dispute(order, dispute_reference=dispute_reference, won=won)
 
 
+def _on_transfer_reversed(_sender: object, *, transfer_reference: str) -> str:
+    from commissions import payouts
+
+    payout = payouts.find_payout_by_reference(transfer_reference) if transfer_reference else None
+    if payout is None:
+        return ""
+    payouts.returned(payout, "transfer reversed by the provider")
+    return f"payout {payout.reference} returned to available"
+
+
 def connect() -> None:
+    signals.transfer_reversed.connect(_on_transfer_reversed)
     signals.order_paid.connect(_on_order_paid)
     signals.order_refunded.connect(_on_order_refunded)
     signals.dispute_opened.connect(_on_dispute_opened)

@@ -86,6 +86,8 @@ class Commission(Base):
     status: Mapped[str] = mapped_column(String(12), default=CommissionStatus.PENDING)
     #: The status a hold came from, to return to on release.
     held_from: Mapped[str | None] = mapped_column(String(12))
+    #: The payout that paid it (set when the payout settles).
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"), index=True)
     status_reason: Mapped[str] = mapped_column(String(255), default="")
     holds: Mapped[int] = mapped_column(default=0)
     matures_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -175,3 +177,67 @@ class LedgerTransfer(Base):
     transaction: Mapped[LedgerTransaction] = relationship(back_populates="transfers")
     debit_account: Mapped[LedgerAccount] = relationship(foreign_keys=[debit_account_id], lazy="joined")
     credit_account: Mapped[LedgerAccount] = relationship(foreign_keys=[credit_account_id], lazy="joined")
+
+
+class PayoutMethod(StrEnum):
+    #: A Stripe Transfer to the curator's connected account.
+    STRIPE = "stripe"
+    #: A line in a CSV file the operator pays by bank, PIX or Alipay, then marks paid.
+    MANUAL = "manual"
+
+
+class PayoutStatus(StrEnum):
+    #: Money moved available → in_payout; the transfer is not confirmed yet.
+    RESERVED = "reserved"
+    #: The transfer exists at the provider (or the manual file was handed over): in_payout → paid.
+    SETTLED = "settled"
+    #: Nothing was paid: in_payout → available again.
+    VOIDED = "voided"
+    #: Paid, then taken back by the provider (transfer reversed): paid → available.
+    RETURNED = "returned"
+
+
+class PayoutRun(Base):
+    __tablename__ = "payout_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))
+    currency: Mapped[str] = mapped_column(String(3))
+    started_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+
+    payouts: Mapped[list[Payout]] = relationship(back_populates="run", order_by="Payout.id")
+
+
+class Payout(Base):
+    """One curator's payout: reserved in one committed transaction, then settled or voided."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("payout_runs.id"), index=True)
+    curator_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    #: The curator's debt (receivable) netted from their available balance before this payout.
+    netted_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(10), default=PayoutStatus.RESERVED, index=True)
+    #: The provider's transfer id, or the manual file's line reference.
+    provider_reference: Mapped[str | None] = mapped_column(String(255), index=True)
+    destination: Mapped[str] = mapped_column(String(255), default="")
+    failure_reason: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+    run: Mapped[PayoutRun] = relationship(back_populates="payouts")
+
+    @property
+    def status_enum(self) -> PayoutStatus:
+        return PayoutStatus(self.status)
+
+    @property
+    def reference(self) -> str:
+        """Ours, on the bank file and in the provider's metadata."""
+        return f"VTP-{self.id:08d}"

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
-from commissions.models import Commission, CommissionRate, CommissionStatus, RateScope
+from commissions.models import Commission, CommissionRate, CommissionStatus, Payout, PayoutRun, RateScope
 from storefront.accounts.models import User
 from storefront.catalog.models import Category, Product
 from storefront.extensions import db
@@ -64,3 +64,29 @@ def categories_with_rates() -> list[tuple[Category, int | None]]:
 
 def find_commission(commission_id: int) -> Commission | None:
     return db.session.get(Commission, commission_id)
+
+
+def list_payout_runs(*, page: int = 1, per_page: int = 50) -> Page[PayoutRun]:
+    total = db.session.scalar(select(func.count()).select_from(PayoutRun)) or 0
+    page = clamp_page(page, total, per_page)
+    runs = list(db.session.scalars(select(PayoutRun).order_by(PayoutRun.id.desc()).offset((page - 1) * per_page).limit(per_page)))
+    return Page(items=runs, page=page, per_page=per_page, total=total)
+
+
+def find_payout_run(run_id: int) -> PayoutRun | None:
+    return db.session.get(PayoutRun, run_id)
+
+
+def find_payout(payout_id: int) -> Payout | None:
+    return db.session.get(Payout, payout_id)
+
+
+def payout_lines(run_id: int) -> list[tuple[Payout, str, str]]:
+    """A run's payouts with each curator's e-mail and shop handle (for the bank file)."""
+    return [(payout, email, handle or "") for payout, email, handle in db.session.execute(
+        select(Payout, User.email, Shop.handle)
+        .join(User, User.id == Payout.curator_user_id)
+        .outerjoin(Shop, Shop.user_id == Payout.curator_user_id)
+        .where(Payout.run_id == run_id)
+        .order_by(Payout.id)
+    )]

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_login import current_user, login_required
 
 from commissions import rules, statements
+from commissions.payouts import payouts_for
 from storefront.catalog.models import Product
 from storefront.extensions import db
 from storefront.payments import services as payments
@@ -48,6 +49,7 @@ def earnings() -> str:
         hold_days=current_app.config["COMMISSION_HOLD_DAYS"],
         payouts_supported=payments.supports_payout_accounts(provider),
         payout_account=payments.find_connected_account(current_user.id, provider.name),
+        payouts=payouts_for(current_user.id),
     )
 
 

@@ -64,6 +64,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "ATTRIBUTION_MODEL": _choice("ATTRIBUTION_MODEL", "last_click", {"last_click", "first_click"}),
         "COMMISSION_DEFAULT_BPS": _int("COMMISSION_DEFAULT_BPS", 500),
         "COMMISSION_HOLD_DAYS": _int("COMMISSION_HOLD_DAYS", 30),
+        "PAYOUT_MIN_MINOR": _int("PAYOUT_MIN_MINOR", 5000),
         "SHARE_CLICK_RATE_LIMIT": os.environ.get("SHARE_CLICK_RATE_LIMIT", "30 per minute"),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",

@@ -1,22 +1,26 @@
 """Operator pages for the commission programme: rates and tiers, and holding, releasing or rejecting commissions."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from commissions import queries, rules, services
+from commissions import payout_runs, payouts, queries, rules, services
 from commissions.ledger import LedgerError
-from commissions.models import CommissionStatus, RateScope
+from commissions.models import CommissionStatus, PayoutMethod, PayoutRun, PayoutStatus, RateScope
 from storefront.audit.services import record_audit
 from storefront.catalog.services import find_category, find_product_by_sku
+from storefront.exports import csv_safe
 from storefront.extensions import db
 from storefront.listing import page_number
 from storefront.money import Money
 from storefront.navigation import safe_next_path
 from storefront.operator.access import operator_required
+from storefront.payments.providers import active_provider
 
 blueprint = Blueprint("operator_commissions", __name__, url_prefix="/operator")
 
@@ -150,3 +154,106 @@ def remove_tier(tier_id: int) -> Response:
     db.session.commit()
     flash("Tier removed.", "success")
     return redirect(url_for(".rates"))
+
+
+# Payouts ------------------------------------------------------------------------------------
+
+
+@blueprint.route("/payouts")
+@operator_required
+def payout_runs_page() -> str:
+    return render_template(
+        "operator/payouts.html", listing=queries.list_payout_runs(page=page_number(request.args.get("page"))),
+        minimum=Money(current_app.config["PAYOUT_MIN_MINOR"], current_app.config["CURRENCY"]), methods=list(PayoutMethod),
+    )
+
+
+@blueprint.route("/payouts/run", methods=["POST"])
+@operator_required
+def start_payout_run() -> Response:
+    raw = request.form.get("method", "")
+    if raw not in set(PayoutMethod):
+        flash("Choose how to pay: manual file or Stripe transfers.", "error")
+        return redirect(url_for(".payout_runs_page"))
+    config = current_app.config
+    try:
+        report = payout_runs.start_run(PayoutMethod(raw), currency=config["CURRENCY"], minimum_minor=config["PAYOUT_MIN_MINOR"],
+                                       provider=active_provider(), started_by_user_id=current_user.id)
+    except payouts.PayoutError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".payout_runs_page"))
+    record_audit(actor_user_id=current_user.id, action="payouts.run", subject_type="payout_run", subject_id=report.run.id,
+                 details={"method": raw, "reserved": len(report.reserved), "voided": len(report.voided), "skipped": len(report.skipped)})
+    db.session.commit()
+    flash(f"Run {report.run.id}: {len(report.reserved)} payout(s) reserved, {len(report.settled)} paid by transfer, "
+          f"{len(report.voided)} voided, {len(report.skipped)} curator(s) left out.", "success" if not report.voided else "error")
+    return redirect(url_for(".payout_run", run_id=report.run.id))
+
+
+def _run_or_404(run_id: int) -> PayoutRun:
+    run = queries.find_payout_run(run_id)
+    if run is None:
+        abort(404, description="There is no such payout run.")
+    return run
+
+
+@blueprint.route("/payouts/<int(max=999999999):run_id>")
+@operator_required
+def payout_run(run_id: int) -> str:
+    run = _run_or_404(run_id)
+    return render_template("operator/payout_run.html", run=run, lines=queries.payout_lines(run.id))
+
+
+@blueprint.route("/payouts/<int(max=999999999):run_id>.csv")
+@operator_required
+def payout_run_csv(run_id: int) -> Response:
+    """The bank / PIX / Alipay batch file: the payouts still to pay."""
+    run = _run_or_404(run_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["curator", "email", "amount", "currency", "reference"])
+    for payout, email, handle in queries.payout_lines(run.id):
+        if payout.status == PayoutStatus.RESERVED:
+            writer.writerow([csv_safe(handle or f"user {payout.curator_user_id}"), csv_safe(email),
+                             Money(payout.amount_minor, payout.currency).to_decimal_string(), payout.currency, payout.reference])
+    return Response(buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="vitrine-payouts-{run.id}.csv"', "Cache-Control": "private, no-store",
+    })
+
+
+@blueprint.route("/payouts/<int(max=999999999):run_id>/paid", methods=["POST"])
+@operator_required
+def mark_run_paid(run_id: int) -> Response:
+    run = _run_or_404(run_id)
+    if run.method != PayoutMethod.MANUAL:
+        flash("Only a manual file is marked paid by hand; transfers settle themselves.", "error")
+        return redirect(url_for(".payout_run", run_id=run.id))
+    settled = payout_runs.mark_manual_run_paid(run)
+    record_audit(actor_user_id=current_user.id, action="payouts.paid", subject_type="payout_run", subject_id=run.id,
+                 details={"settled": settled})
+    db.session.commit()
+    flash(f"{settled} payout(s) marked paid.", "success")
+    return redirect(url_for(".payout_run", run_id=run.id))
+
+
+@blueprint.route("/payouts/lines/<int(max=999999999):payout_id>/failed", methods=["POST"])
+@operator_required
+def mark_payout_failed(payout_id: int) -> Response:
+    payout = queries.find_payout(payout_id)
+    if payout is None:
+        abort(404, description="There is no such payout.")
+    reason = request.form.get("reason", "").strip()[:255]
+    if not reason:
+        flash("Say why this payout failed.", "error")
+        return redirect(url_for(".payout_run", run_id=payout.run_id))
+    try:
+        payout_runs.mark_manual_payout_failed(payout, reason)
+    except payouts.PayoutError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".payout_run", run_id=payout.run_id))
+    record_audit(actor_user_id=current_user.id, action="payouts.failed", subject_type="payout", subject_id=payout.id, reason=reason)
+    db.session.commit()
+    flash(f"{payout.reference} failed: the money is back in the curator's available balance.", "success")
+    return redirect(url_for(".payout_run", run_id=payout.run_id))

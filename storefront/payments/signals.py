@@ -16,3 +16,5 @@ order_refunded = _signals.signal("order-refunded")
 dispute_opened = _signals.signal("dispute-opened")
 #: sender=None, order=Order, dispute_reference=str, won=bool — the chargeback was decided.
 dispute_closed = _signals.signal("dispute-closed")
+#: sender=None, transfer_reference=str — the provider took back a transfer (a curator's payout); receivers return what they did.
+transfer_reversed = _signals.signal("transfer-reversed")

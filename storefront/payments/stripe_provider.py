@@ -183,6 +183,26 @@ class StripeProvider:
 
     # Connect ----------------------------------------------------------------------------------
 
+    def create_transfer(self, *, destination: str, amount_minor: int, currency: str, idempotency_key: str, group: str) -> str:
+        """A payout to a curator's connected account; the payout's own key makes a retried run pay once."""
+        try:
+            transfer = self.client.v1.transfers.create(
+                params={"amount": amount_minor, "currency": currency.lower(), "destination": destination,
+                        "transfer_group": group, "metadata": {"payout": group}},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise ProviderError(f"Stripe refused the transfer: {error.user_message or type(error).__name__}") from None
+        return transfer.id
+
+    def find_transfer(self, group: str) -> str | None:
+        """The transfer already made for this payout, if any (the recovery step looks before it retries)."""
+        try:
+            found = self.client.v1.transfers.list(params={"transfer_group": group, "limit": 1})
+        except stripe.StripeError as error:
+            raise ProviderError(f"Stripe did not answer about transfers: {error.user_message or type(error).__name__}") from None
+        return found.data[0].id if found.data else None
+
     def create_connected_account(self, *, email: str, user_id: int) -> str:
         try:
             account = self.client.v1.accounts.create(

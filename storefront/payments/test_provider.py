@@ -11,7 +11,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from flask import url_for
@@ -23,7 +23,7 @@ from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments.models import Payment, PaymentStatus
 from storefront.payments.providers import (
-    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, RefundFact, RefundRequest,
+    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderError, RefundFact, RefundRequest,
     decode_refund_lines, encode_refund_lines,
 )
 from storefront.payments.signatures import sign, verify
@@ -69,6 +69,8 @@ def normalize_card_number(text: str) -> str:
 class TestPaymentProvider:
     webhook_secret: str
     name: str = "test"
+    #: Transfer group → transfer id, for this process's lifetime (a test stand-in for the provider's records).
+    transfers: dict[str, str] = field(default_factory=dict)
     __test__ = False  # not a pytest test class
 
     def start_payment(self, order: Order, attempt: int = 1) -> PaymentStart:
@@ -108,6 +110,16 @@ class TestPaymentProvider:
         return self.deliver(EventKind.ACCOUNT_UPDATED, {
             "account_reference": account_reference, "payouts_enabled": True, "details_submitted": True,
         })
+
+    def create_transfer(self, *, destination: str, amount_minor: int, currency: str, idempotency_key: str, group: str) -> str:
+        """A simulated transfer to a test payout account (nothing leaves anywhere)."""
+        if not destination.startswith("tacct_"):
+            raise ProviderError("The test provider pays only its own test payout accounts.")
+        self.transfers.setdefault(group, "ttr_" + secrets.token_urlsafe(12))
+        return self.transfers[group]
+
+    def find_transfer(self, group: str) -> str | None:
+        return self.transfers.get(group)
 
     def build_event(self, kind: EventKind, data: dict[str, object]) -> tuple[bytes, Headers]:
         """A signed event body and its headers, as the provider's server would send them."""

@@ -206,3 +206,33 @@ def test_twenty_deliveries_of_one_signed_stripe_event_apply_once(app: Any, commi
     assert sorted(results) == ["applied"] + ["duplicate"] * (THREADS - 1), results
     with app.app_context():
         assert counts() == (2, 2, 2)
+
+
+def test_two_payout_runs_at_once_pay_each_curator_once(app: Any, committed_sale: dict[str, Any], frozen_clock: Any) -> None:
+    from commissions import payout_runs
+    from commissions.models import Payout, PayoutMethod
+    from storefront.payments.providers import active_provider
+    from storefront.payments.webhooks import process_webhook
+
+    body, headers = payment_event(app, committed_sale)
+    with app.test_request_context():
+        assert process_webhook("test", body, headers).outcome == "applied"
+        db.session.commit()
+        db.session.remove()
+    frozen_clock.advance(days=31)
+    with app.app_context():
+        run_maturation()
+        db.session.remove()
+
+    def one_run() -> int:
+        report = payout_runs.start_run(PayoutMethod.MANUAL, currency="USD", minimum_minor=100, provider=active_provider(),
+                                       started_by_user_id=None)
+        return len(report.reserved)
+
+    results = run_at_once(app, one_run, threads=2)
+    assert sorted(results) == [0, 1], results  # type: ignore[type-var]
+    with app.app_context():
+        assert [p.amount_minor for p in db.session.scalars(select(Payout))] == [329]
+        balances = ledger.curator_balances(committed_sale["curator"], "USD")
+        assert (balances[ledger.AccountKind.AVAILABLE], balances[ledger.AccountKind.IN_PAYOUT]) == (0, 329)
+        assert ledger.check_ledger().ok

@@ -1,0 +1,106 @@
+"""A payout run, phase by phase, committing after each: reserve every due curator, then pay each through the provider.
+
+This module commits by design (the command and the console button call it): a reserve must be
+durable before money is asked of the provider, and each payout's outcome is its own
+transaction. A crash between the phases leaves payouts reserved; `recover` finishes them after
+looking the provider's transfer up, so nothing is paid twice.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from commissions import payouts
+from commissions.models import Payout, PayoutMethod, PayoutRun
+from storefront.extensions import db
+from storefront.payments.models import ConnectedAccount
+from storefront.payments.providers import PaymentProvider, ProviderError
+from storefront.payments.services import find_connected_account
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    run: PayoutRun
+    reserved: list[Payout] = field(default_factory=list)
+    settled: list[Payout] = field(default_factory=list)
+    voided: list[Payout] = field(default_factory=list)
+    #: Curator user id → why they were left out.
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def _stripe_destination(user_id: int, provider: PaymentProvider) -> ConnectedAccount | None:
+    account = find_connected_account(user_id, provider.name)
+    return account if account is not None and account.payouts_enabled else None
+
+
+def start_run(method: PayoutMethod, *, currency: str, minimum_minor: int, provider: PaymentProvider,
+              started_by_user_id: int | None) -> RunReport:
+    if method is PayoutMethod.STRIPE and not hasattr(provider, "create_transfer"):
+        raise payouts.PayoutError(f"The {provider.name} payment provider cannot send transfers; use the manual method.")
+    run = PayoutRun(method=method, currency=currency, started_by_user_id=started_by_user_id)
+    db.session.add(run)
+    db.session.commit()
+    report = RunReport(run)
+    for user_id in payouts.curators_with_available(currency, minimum_minor):
+        destination = ""
+        if method is PayoutMethod.STRIPE:
+            account = _stripe_destination(user_id, provider)
+            if account is None:
+                report.skipped[user_id] = "no payout account with payouts enabled"
+                continue
+            destination = account.reference
+        reservation = payouts.reserve(run, user_id, minimum_minor=minimum_minor, destination=destination)
+        db.session.commit()
+        if reservation.payout is None:
+            report.skipped[user_id] = reservation.skipped
+        else:
+            report.reserved.append(reservation.payout)
+    if method is PayoutMethod.STRIPE:
+        for payout in report.reserved:
+            _send(payout, provider, report)
+    return report
+
+
+def _send(payout: Payout, provider: PaymentProvider, report: RunReport) -> None:
+    """Ask for the transfer (the key is the payout's own, so a retry never pays twice), then settle or void."""
+    transfer_api: Any = provider
+    try:
+        reference = transfer_api.find_transfer(payout.reference) or transfer_api.create_transfer(
+            destination=payout.destination, amount_minor=payout.amount_minor, currency=payout.currency,
+            idempotency_key=f"vitrine-payout-{payout.id}", group=payout.reference,
+        )
+    except ProviderError as error:
+        payouts.void(payout, str(error))
+        db.session.commit()
+        report.voided.append(payout)
+        log.warning("payout %s voided: %s", payout.reference, error)
+        return
+    payouts.settle(payout, reference)
+    db.session.commit()
+    report.settled.append(payout)
+
+
+def recover(provider: PaymentProvider) -> RunReport:
+    """Finish Stripe payouts left reserved (a crash, a timeout): look the transfer up first, then retry with the same key."""
+    report = RunReport(run=PayoutRun(method=PayoutMethod.STRIPE, currency=""))
+    for payout in payouts.stuck_payouts(PayoutMethod.STRIPE):
+        _send(payout, provider, report)
+    return report
+
+
+def mark_manual_run_paid(run: PayoutRun) -> int:
+    """The bank file was paid: every payout of the run still reserved settles under its own reference."""
+    settled = 0
+    for payout in list(run.payouts):
+        if payout.status == "reserved":
+            settled += payouts.settle(payout, payout.reference)
+    db.session.commit()
+    return settled
+
+
+def mark_manual_payout_failed(payout: Payout, reason: str) -> None:
+    payouts.void(payout, reason or "the bank refused it")
+    db.session.commit()

@@ -1,0 +1,182 @@
+"""Payouts in two phases: reserve (netting the curator's debt first), then settle or void; a settled one may return.
+
+Flush, never commit: `commissions.payout_runs` commits between the phases, so that a reserve is
+durable before the provider is called and a crash in between is found by the recovery step.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from commissions import ledger
+from commissions.ledger import Posting, Transfer
+from commissions.models import (
+    AccountKind, Commission, CommissionStatus, LedgerAccount, LedgerTransfer, Payout, PayoutMethod, PayoutRun, PayoutStatus,
+)
+from commissions.states import COMMISSION_STATES, PAYOUT_STATES
+from storefront.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class PayoutError(Exception):
+    """A payout action that cannot be done; the message is safe to show."""
+
+
+def _acct(payout: Payout, kind: AccountKind) -> LedgerAccount:
+    return ledger.account(payout.curator_user_id, kind, payout.currency)
+
+
+def _move(payout: Payout, target: PayoutStatus, reason: str = "") -> None:
+    PAYOUT_STATES.check(payout.status_enum, target)
+    payout.status = target
+    if reason:
+        payout.failure_reason = reason[:255]
+
+
+def curators_with_available(currency: str, minimum_minor: int) -> list[int]:
+    """Curators whose available balance reaches the threshold, by user id."""
+    credit = (
+        select(LedgerTransfer.credit_account_id.label("account_id"), LedgerTransfer.amount_minor.label("amount"))
+        .union_all(select(LedgerTransfer.debit_account_id, -LedgerTransfer.amount_minor))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(LedgerAccount.user_id)
+        .join(credit, credit.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.kind == AccountKind.AVAILABLE, LedgerAccount.currency == currency, LedgerAccount.user_id.is_not(None))
+        .group_by(LedgerAccount.user_id)
+        .having(func.sum(credit.c.amount) >= minimum_minor)
+        .order_by(LedgerAccount.user_id)
+    )
+    return [user_id for (user_id,) in rows]
+
+
+def open_payout(user_id: int, currency: str) -> Payout | None:
+    return db.session.scalar(
+        select(Payout).where(Payout.curator_user_id == user_id, Payout.currency == currency, Payout.status == PayoutStatus.RESERVED)
+    )
+
+
+@dataclass(frozen=True)
+class Reservation:
+    payout: Payout | None
+    netted_minor: int
+    #: Why no payout was reserved, when none was.
+    skipped: str = ""
+
+
+def reserve(run: PayoutRun, user_id: int, *, minimum_minor: int, destination: str = "") -> Reservation:
+    """Net the curator's debt from their available balance, then move the rest available → in_payout."""
+    ledger.lock_curator(user_id, run.currency)
+    if open_payout(user_id, run.currency) is not None:
+        return Reservation(None, 0, "a payout of theirs is still in progress")
+    balances = ledger.curator_balances(user_id, run.currency)
+    available, owed = balances[AccountKind.AVAILABLE], balances[AccountKind.RECEIVABLE]
+    if available < minimum_minor:
+        return Reservation(None, 0, "available balance under the threshold")
+    netted = min(owed, available)
+    rest = available - netted
+    payout = None
+    if rest > 0:
+        payout = Payout(run_id=run.id, curator_user_id=user_id, method=run.method, currency=run.currency, amount_minor=rest,
+                        netted_minor=netted, destination=destination[:255])
+        db.session.add(payout)
+        db.session.flush()
+    transfers = []
+    available_acct = ledger.account(user_id, AccountKind.AVAILABLE, run.currency)
+    if netted:
+        transfers.append(Transfer(available_acct, ledger.account(user_id, AccountKind.RECEIVABLE, run.currency), netted))
+    if payout is not None:
+        transfers.append(Transfer(available_acct, ledger.account(user_id, AccountKind.IN_PAYOUT, run.currency), rest))
+    key = f"payout:{payout.id}:reserve" if payout is not None else f"netting:run:{run.id}:user:{user_id}"
+    ledger.post(Posting(key, "payout_reserve" if payout else "netting", "payout_run", run.id, transfers,
+                        memo=f"netted {netted} owed" if netted else ""))
+    if payout is not None:
+        db.session.execute(
+            update(Commission)
+            .where(Commission.curator_user_id == user_id, Commission.currency == run.currency,
+                   Commission.status == CommissionStatus.AVAILABLE, Commission.payout_id.is_(None))
+            .values(payout_id=payout.id)
+            .execution_options(synchronize_session="fetch")
+        )
+    return Reservation(payout, netted, "" if payout else "their whole balance went to what they owed")
+
+
+def _locked(payout: Payout) -> Payout:
+    ledger.lock_curator(payout.curator_user_id, payout.currency)
+    db.session.flush()
+    db.session.refresh(payout, with_for_update=True)
+    return payout
+
+
+def settle(payout: Payout, provider_reference: str) -> bool:
+    """in_payout → paid, through the platform's payouts_clearing; its commissions become paid. False when already settled."""
+    payout = _locked(payout)
+    if payout.status_enum is PayoutStatus.SETTLED:
+        return False
+    if payout.status_enum is not PayoutStatus.RESERVED:
+        raise PayoutError(f"A {payout.status} payout cannot be settled.")
+    clearing = ledger.account(None, AccountKind.PAYOUTS_CLEARING, payout.currency)
+    ledger.post(Posting(f"payout:{payout.id}:settle", "payout_settle", "payout", payout.id, [
+        Transfer(_acct(payout, AccountKind.IN_PAYOUT), clearing, payout.amount_minor),
+        Transfer(clearing, _acct(payout, AccountKind.PAID), payout.amount_minor),
+    ], memo=provider_reference))
+    payout.provider_reference = provider_reference[:255]
+    _move(payout, PayoutStatus.SETTLED)
+    for commission in db.session.scalars(select(Commission).where(Commission.payout_id == payout.id)):
+        if commission.status_enum is CommissionStatus.AVAILABLE:
+            COMMISSION_STATES.check(commission.status_enum, CommissionStatus.PAID)
+            commission.status = CommissionStatus.PAID
+    return True
+
+
+def void(payout: Payout, reason: str) -> bool:
+    """Nothing was paid: in_payout → available again. False when already voided."""
+    payout = _locked(payout)
+    if payout.status_enum is PayoutStatus.VOIDED:
+        return False
+    if payout.status_enum is not PayoutStatus.RESERVED:
+        raise PayoutError(f"A {payout.status} payout cannot be voided.")
+    ledger.post(Posting(f"payout:{payout.id}:void", "payout_void", "payout", payout.id, [
+        Transfer(_acct(payout, AccountKind.IN_PAYOUT), _acct(payout, AccountKind.AVAILABLE), payout.amount_minor),
+    ], memo=reason))
+    _move(payout, PayoutStatus.VOIDED, reason)
+    db.session.execute(update(Commission).where(Commission.payout_id == payout.id).values(payout_id=None)
+                       .execution_options(synchronize_session="fetch"))
+    return True
+
+
+def returned(payout: Payout, reason: str) -> bool:
+    """The provider took a settled payout back (transfer reversed): paid → available, its commissions available again."""
+    payout = _locked(payout)
+    if payout.status_enum is PayoutStatus.RETURNED:
+        return False
+    if payout.status_enum is not PayoutStatus.SETTLED:
+        raise PayoutError(f"A {payout.status} payout cannot come back.")
+    ledger.post(Posting(f"payout:{payout.id}:returned", "payout_return", "payout", payout.id, [
+        Transfer(_acct(payout, AccountKind.PAID), _acct(payout, AccountKind.AVAILABLE), payout.amount_minor),
+    ], memo=reason))
+    _move(payout, PayoutStatus.RETURNED, reason)
+    for commission in db.session.scalars(select(Commission).where(Commission.payout_id == payout.id)):
+        if commission.status_enum is CommissionStatus.PAID:
+            COMMISSION_STATES.check(commission.status_enum, CommissionStatus.AVAILABLE)
+            commission.status = CommissionStatus.AVAILABLE
+        commission.payout_id = None
+    return True
+
+
+def find_payout_by_reference(provider_reference: str) -> Payout | None:
+    return db.session.scalar(select(Payout).where(Payout.provider_reference == provider_reference))
+
+
+def payouts_for(user_id: int) -> list[Payout]:
+    return list(db.session.scalars(select(Payout).where(Payout.curator_user_id == user_id).order_by(Payout.id.desc())))
+
+
+def stuck_payouts(method: PayoutMethod) -> list[Payout]:
+    return list(db.session.scalars(
+        select(Payout).where(Payout.method == method, Payout.status == PayoutStatus.RESERVED).order_by(Payout.id)
+    ))
