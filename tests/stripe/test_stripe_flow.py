@@ -170,3 +170,41 @@ def test_two_refund_requests_of_the_same_amount_both_refund_and_a_retried_one_do
     assert first == retried and second != first
     deliver_new_events(browser, stripe_server, seen, "charge.refunded", "refund.created")
     assert database.session.get(type(order), order.id).refunded_minor == 2000
+
+
+def test_a_connect_payout_is_a_transfer_keyed_by_the_payout_and_a_retried_run_pays_once(
+    app: Any, browser: Any, stripe_server: Any, stripe_provider: Any, curator_order: Any, database: Any, frozen_clock: Any,
+) -> None:
+    from commissions import payout_runs, payouts, services
+    from commissions.models import PayoutMethod, PayoutRun, PayoutStatus
+    from storefront.payments.services import start_payment
+
+    seen = {event["id"] for event in stripe_server.events()}
+    payment, _url = start_payment(curator_order, stripe_provider)
+    database.session.commit()
+    stripe_server.pay(payment.reference)
+    deliver_new_events(browser, stripe_server, seen, "checkout.session.completed")
+    curator = database.session.scalar(select(Commission.curator_user_id))
+    account_id = stripe_provider.create_connected_account(email="ana@example.com", user_id=curator)
+    stripe_server.complete_onboarding(account_id)
+    database.session.add(ConnectedAccount(user_id=curator, provider="stripe", reference=account_id, payouts_enabled=True))
+    frozen_clock.advance(days=31)
+    services.mature_due()
+    database.session.commit()
+
+    # A run that dies after the reserve, before the transfer: the payout is left reserved.
+    run = PayoutRun(method=PayoutMethod.STRIPE, currency="USD")
+    database.session.add(run)
+    database.session.flush()
+    payout = payouts.reserve(run, curator, minimum_minor=100, destination=account_id).payout
+    database.session.commit()
+    # The transfer had in fact been made, with the payout's own key, before the crash.
+    made = stripe_provider.create_transfer(destination=account_id, amount_minor=payout.amount_minor, currency="USD",
+                                           idempotency_key=f"vitrine-payout-{payout.id}", group=payout.reference)
+    assert payout_runs.start_run(PayoutMethod.STRIPE, currency="USD", minimum_minor=100, provider=stripe_provider,
+                                 started_by_user_id=None).reserved == []
+    recovered = payout_runs.recover(stripe_provider)
+    assert [p.provider_reference for p in recovered.settled] == [made]
+    assert database.session.get(type(payout), payout.id).status == PayoutStatus.SETTLED
+    transfers = stripe_provider.client.v1.transfers.list(params={"transfer_group": payout.reference})
+    assert [t.id for t in transfers.data] == [made]
