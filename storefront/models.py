@@ -4,9 +4,9 @@ from storefront.audit.models import AuditEntry
 from storefront.catalog.models import Category, Product
 from storefront.extensions import Base
 from storefront.orders.models import Order, OrderLine, OrderStatusChange
-from storefront.payments.models import ConnectedAccount, Payment, Refund, RefundLine, WebhookEvent
+from storefront.payments.models import ConnectedAccount, Payment, Refund, RefundLine, TestProviderEvent, WebhookEvent
 from storefront.shops.models import Look, LookItem, Shop, ShopItem
 from share.models import Click, KnownVisitor, OrderAttribution, ShareLink, Touch
 from commissions.models import Commission, CommissionRate, CuratorTier, LedgerAccount, LedgerTransaction, LedgerTransfer, Payout, PayoutRun
 
-__all__ = ["Payout", "PayoutRun", "ConnectedAccount", "Commission", "CommissionRate", "CuratorTier", "LedgerAccount", "LedgerTransaction", "LedgerTransfer", "AuditEntry", "Base", "Category", "Click", "KnownVisitor", "OrderAttribution", "ShareLink", "Touch", "Look", "LookItem", "Shop", "ShopItem", "Order", "OrderLine", "OrderStatusChange", "Payment", "Product", "Refund", "RefundLine", "User", "WebhookEvent"]
+__all__ = ["TestProviderEvent", "Payout", "PayoutRun", "ConnectedAccount", "Commission", "CommissionRate", "CuratorTier", "LedgerAccount", "LedgerTransaction", "LedgerTransfer", "AuditEntry", "Base", "Category", "Click", "KnownVisitor", "OrderAttribution", "ShareLink", "Touch", "Look", "LookItem", "Shop", "ShopItem", "Order", "OrderLine", "OrderStatusChange", "Payment", "Product", "Refund", "RefundLine", "User", "WebhookEvent"]

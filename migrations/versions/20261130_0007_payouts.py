@@ -1,4 +1,4 @@
-"""payouts
+"""payouts, and the test provider's own event log
 
 Revision ID: 0007
 Revises: 0006
@@ -18,6 +18,18 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('test_provider_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.String(length=255), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', storefront.sqltypes.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_test_provider_events')),
+    sa.UniqueConstraint('event_id', name=op.f('uq_test_provider_events_event_id'))
+    )
+    with op.batch_alter_table('test_provider_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_test_provider_events_created_at'), ['created_at'], unique=False)
+
     op.create_table('payout_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('method', sa.String(length=10), nullable=False),
@@ -69,6 +81,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('test_provider_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_test_provider_events_created_at'))
+
+    op.drop_table('test_provider_events')
     op.drop_index(op.f('ix_commissions_payout_id'), table_name='commissions')
     if op.get_bind().dialect.name == 'sqlite':
         # SQLite drops a column with a foreign key only by rebuilding the table, with the ledger's own

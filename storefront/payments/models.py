@@ -101,3 +101,19 @@ class ConnectedAccount(Base):
     details_submitted: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+
+class TestProviderEvent(Base):
+    """The test provider's own record of every event it sent, as a real provider keeps one on its side.
+
+    `flask payments sync` and reconciliation read it, so a webhook that never arrived is found.
+    """
+
+    __tablename__ = "test_provider_events"
+    __test__ = False  # not a pytest test class
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

@@ -10,18 +10,20 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from flask import url_for
+from sqlalchemy import select
 from werkzeug.datastructures import Headers
 
 from storefront import clock
 from storefront.extensions import db
 from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
-from storefront.payments.models import Payment, PaymentStatus
+from storefront.payments.models import Payment, PaymentStatus, TestProviderEvent
 from storefront.payments.providers import (
     AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderError, RefundFact, RefundRequest,
     decode_refund_lines, encode_refund_lines,
@@ -123,11 +125,18 @@ class TestPaymentProvider:
 
     def build_event(self, kind: EventKind, data: dict[str, object]) -> tuple[bytes, Headers]:
         """A signed event body and its headers, as the provider's server would send them."""
-        body = json.dumps(
-            {"id": "evt_" + secrets.token_urlsafe(18), "type": kind.value, "created": int(clock.now().timestamp()), "data": data},
-            separators=(",", ":"),
-        ).encode()
+        event = {"id": "evt_" + secrets.token_urlsafe(18), "type": kind.value, "created": int(clock.now().timestamp()), "data": data}
+        db.session.add(TestProviderEvent(event_id=event["id"], kind=kind.value, payload=event))
+        db.session.flush()
+        body = json.dumps(event, separators=(",", ":")).encode()
         return body, Headers({SIGNATURE_HEADER: sign(self.webhook_secret, body), "Content-Type": "application/json"})
+
+    def list_events(self, since: datetime) -> Iterator[dict[str, object]]:
+        """Every event this provider sent since a date, oldest first (its own log)."""
+        rows = db.session.scalars(
+            select(TestProviderEvent).where(TestProviderEvent.created_at >= since).order_by(TestProviderEvent.id)
+        ).all()
+        return iter([row.payload for row in rows])
 
     def deliver(self, kind: EventKind, data: dict[str, object]) -> WebhookResult:
         body, headers = self.build_event(kind, data)
