@@ -1,14 +1,16 @@
-"""`flask commissions mature` (cron-safe, any interval, twice at once) and `flask commissions check`."""
+"""`flask commissions mature|check|reconcile` and `flask payouts run|recover`."""
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from commissions import ledger, payout_runs, payouts, services
+from commissions import ledger, payout_runs, payouts, reconciliation, services
 from commissions.models import PayoutMethod
 from storefront.money import Money
-from storefront.payments.providers import active_provider
+from storefront.payments.providers import ProviderError, active_provider
 from storefront.extensions import db
 
 commissions_cli = AppGroup("commissions", help="The commission ledger.")
@@ -46,6 +48,42 @@ def check() -> None:
     if not result.ok:
         raise SystemExit(1)
     click.echo("the ledger is consistent")
+
+
+def _day(text: str, option: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise click.BadParameter(f"a date like 2026-11-01, got {text!r}", param_hint=option) from None
+
+
+@commissions_cli.command("reconcile")
+@click.option("--from", "from_text", required=True, metavar="YYYY-MM-DD", help="First day (UTC), included.")
+@click.option("--to", "to_text", required=True, metavar="YYYY-MM-DD", help="Last day (UTC), included.")
+def reconcile(from_text: str, to_text: str) -> None:
+    """Orders and refunds, the ledger, and the provider's records for the period: every discrepancy, and the totals."""
+    start, end = _day(from_text, "--from"), _day(to_text, "--to") + timedelta(days=1)
+    if end <= start:
+        raise click.BadParameter("--to must not be before --from", param_hint="--to")
+    try:
+        report = reconciliation.reconcile_with(active_provider(), start, end, currency=current_app.config["CURRENCY"],
+                                               default_bps=current_app.config["COMMISSION_DEFAULT_BPS"])
+    except ProviderError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+    money = lambda minor: Money(minor, report.currency)  # noqa: E731
+    totals = report.totals
+    click.echo(f"period {start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d} ({report.currency})")
+    click.echo(f"gross sales {money(totals.gross_sales)}  refunds {money(totals.refunds)}  net {money(totals.net_sales)}")
+    click.echo(f"commission earned {money(totals.commission_earned)}  reversed {money(totals.commission_reversed)}  "
+               f"paid {money(totals.commission_paid)}")
+    click.echo("provider records: " + ("compared" if report.provider_checked else "not available from this provider"))
+    for item in report.discrepancies:
+        click.echo(f"DISCREPANCY [{item.kind.value}] {item.subject}: {item.detail}")
+    if not report.reconciles:
+        click.echo(f"{len(report.discrepancies)} discrepancy(ies)", err=True)
+        raise SystemExit(1)
+    click.echo("everything reconciles")
 
 
 payouts_cli = AppGroup("payouts", help="Paying curators.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from commissions import payout_runs, payouts, queries, rules, services
+from commissions import payout_runs, payouts, queries, reconciliation, rules, services
 from commissions.ledger import LedgerError
 from commissions.models import CommissionStatus, PayoutMethod, PayoutRun, PayoutStatus, RateScope
 from storefront.audit.services import record_audit
@@ -20,7 +21,7 @@ from storefront.listing import page_number
 from storefront.money import Money
 from storefront.navigation import safe_next_path
 from storefront.operator.access import operator_required
-from storefront.payments.providers import active_provider
+from storefront.payments.providers import ProviderError, active_provider
 
 blueprint = Blueprint("operator_commissions", __name__, url_prefix="/operator")
 
@@ -257,3 +258,50 @@ def mark_payout_failed(payout_id: int) -> Response:
     db.session.commit()
     flash(f"{payout.reference} failed: the money is back in the curator's available balance.", "success")
     return redirect(url_for(".payout_run", run_id=payout.run_id))
+
+
+# Reconciliation -----------------------------------------------------------------------------
+
+
+def _period() -> tuple[datetime, datetime]:
+    """?from=&to= (UTC days, both included); this month so far by default."""
+    today = datetime.now(UTC).date()
+    try:
+        start = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today.replace(day=1)
+        last = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else today
+    except ValueError:
+        abort(400, description="Dates are written like 2026-11-01.")
+    if last < start:
+        abort(400, description="The period ends before it starts.")
+    return (datetime.combine(start, datetime.min.time(), UTC), datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC))
+
+
+def _reconciliation() -> reconciliation.Report:
+    start, end = _period()
+    try:
+        return reconciliation.reconcile_with(active_provider(), start, end, currency=current_app.config["CURRENCY"],
+                                             default_bps=current_app.config["COMMISSION_DEFAULT_BPS"])
+    except ProviderError as error:
+        abort(503, description=f"The payment provider's records could not be read: {error}")
+
+
+@blueprint.route("/reconciliation")
+@operator_required
+def reconciliation_page() -> str:
+    report = _reconciliation()
+    return render_template("operator/reconciliation.html", report=report, last_day=report.end - timedelta(days=1))
+
+
+@blueprint.route("/reconciliation.csv")
+@operator_required
+def reconciliation_csv() -> Response:
+    report = _reconciliation()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["kind", "subject", "detail"])
+    for item in report.discrepancies:
+        writer.writerow([item.kind.value, csv_safe(item.subject), csv_safe(item.detail)])
+    return Response(buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="vitrine-reconciliation-{report.start:%Y%m%d}.csv"',
+        "Cache-Control": "private, no-store",
+    })

@@ -118,6 +118,18 @@ class PaymentProvider(Protocol):
         """Ask the provider to refund; returns its refund reference. The refund is recorded from its event."""
 
 
+@dataclass
+class ProviderRecords:
+    """What the provider itself holds for a period, for reconciliation: payments, refunds and transfers by its ids."""
+
+    #: The provider's payment id (a Stripe PaymentIntent, a test-provider reference) → (amount, currency).
+    payments: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: Refund id → amount.
+    refunds: dict[str, int] = field(default_factory=dict)
+    #: Transfer id → (amount, transfer group: our payout reference).
+    transfers: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
 def encode_refund_lines(lines: Mapping[int, int]) -> str:
     """Refund lines as provider metadata (string values only, as Stripe's metadata): "12:500,13:250"."""
     return ",".join(f"{line_id}:{amount}" for line_id, amount in sorted(lines.items()))

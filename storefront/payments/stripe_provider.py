@@ -18,7 +18,8 @@ import stripe
 from storefront import clock
 from storefront.orders.models import Order
 from storefront.payments.providers import (
-    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderError, RefundFact, RefundRequest,
+    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderError, ProviderRecords, RefundFact,
+    RefundRequest,
     decode_refund_lines, encode_refund_lines,
 )
 from storefront.payments.signatures import InvalidSignature, verify
@@ -180,6 +181,23 @@ class StripeProvider:
         except stripe.StripeError as error:
             raise ProviderError(f"Stripe did not list its events: {error.user_message or type(error).__name__}") from None
         return iter(sorted(events, key=lambda event: (event.get("created", 0), event.get("id", ""))))
+
+    def records(self, start: datetime, end: datetime) -> ProviderRecords:
+        """Stripe's own charges, refunds and transfers created in the period (for reconciliation)."""
+        window = {"created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())}, "limit": 100}
+        found = ProviderRecords()
+        try:
+            for charge in self.client.v1.charges.list(params=window).auto_paging_iter():
+                if charge.get("status") == "succeeded" and charge.get("payment_intent"):
+                    found.payments[charge["payment_intent"]] = (charge.get("amount_captured") or charge["amount"], charge["currency"].upper())
+            for refund in self.client.v1.refunds.list(params=window).auto_paging_iter():
+                if refund.get("status") == "succeeded":
+                    found.refunds[refund["id"]] = refund["amount"]
+            for transfer in self.client.v1.transfers.list(params=window).auto_paging_iter():
+                found.transfers[transfer["id"]] = (transfer["amount"], transfer.get("transfer_group") or "")
+        except stripe.StripeError as error:
+            raise ProviderError(f"Stripe did not list its records: {error.user_message or type(error).__name__}") from None
+        return found
 
     # Connect ----------------------------------------------------------------------------------
 

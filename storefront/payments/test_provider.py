@@ -11,7 +11,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -25,7 +25,8 @@ from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments.models import Payment, PaymentStatus, TestProviderEvent
 from storefront.payments.providers import (
-    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderError, RefundFact, RefundRequest,
+    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderError, ProviderRecords, RefundFact,
+    RefundRequest,
     decode_refund_lines, encode_refund_lines,
 )
 from storefront.payments.signatures import sign, verify
@@ -71,8 +72,6 @@ def normalize_card_number(text: str) -> str:
 class TestPaymentProvider:
     webhook_secret: str
     name: str = "test"
-    #: Transfer group → transfer id, for this process's lifetime (a test stand-in for the provider's records).
-    transfers: dict[str, str] = field(default_factory=dict)
     __test__ = False  # not a pytest test class
 
     def start_payment(self, order: Order, attempt: int = 1) -> PaymentStart:
@@ -117,11 +116,39 @@ class TestPaymentProvider:
         """A simulated transfer to a test payout account (nothing leaves anywhere)."""
         if not destination.startswith("tacct_"):
             raise ProviderError("The test provider pays only its own test payout accounts.")
-        self.transfers.setdefault(group, "ttr_" + secrets.token_urlsafe(12))
-        return self.transfers[group]
+        existing = self.find_transfer(group)
+        if existing is not None:
+            return existing
+        transfer_id = "ttr_" + secrets.token_urlsafe(12)
+        db.session.add(TestProviderEvent(event_id="log_" + transfer_id, kind="transfer.created", payload={
+            "id": transfer_id, "amount_minor": amount_minor, "currency": currency, "group": group, "destination": destination,
+        }))
+        db.session.flush()
+        return transfer_id
 
     def find_transfer(self, group: str) -> str | None:
-        return self.transfers.get(group)
+        for row in db.session.scalars(select(TestProviderEvent).where(TestProviderEvent.kind == "transfer.created")):
+            if row.payload.get("group") == group:
+                return str(row.payload["id"])
+        return None
+
+    def records(self, start: datetime, end: datetime) -> ProviderRecords:
+        """Its own log for the period: payments that succeeded, refunds, transfers."""
+        found = ProviderRecords()
+        rows = db.session.scalars(
+            select(TestProviderEvent).where(TestProviderEvent.created_at >= start, TestProviderEvent.created_at < end)
+        )
+        for row in rows:
+            data = row.payload.get("data") if row.kind != "transfer.created" else row.payload
+            if not isinstance(data, dict):
+                continue
+            if row.kind == EventKind.PAYMENT_SUCCEEDED.value:
+                found.payments[str(data.get("payment_reference"))] = (int(data.get("amount_minor") or 0), str(data.get("currency")))
+            elif row.kind == EventKind.REFUND_SUCCEEDED.value:
+                found.refunds[str(data.get("refund_reference"))] = int(data.get("amount_minor") or 0)
+            elif row.kind == "transfer.created":
+                found.transfers[str(data["id"])] = (int(data.get("amount_minor") or 0), str(data.get("group")))
+        return found
 
     def build_event(self, kind: EventKind, data: dict[str, object]) -> tuple[bytes, Headers]:
         """A signed event body and its headers, as the provider's server would send them."""

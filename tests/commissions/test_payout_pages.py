@@ -93,3 +93,30 @@ def test_curators_see_their_payouts(app: Any, earned: Any, database: Any) -> Non
     curator.log_in(database.session.get(User, shop.user_id).email)
     page = curator.get("/me/earnings").get_data(as_text=True)
     assert "My payouts" in page and "VTP-" in page and "$100.00" in page
+
+
+def test_the_reconciliation_page_lists_discrepancies_with_a_csv(app: Any, earned: Any, operator: Browser, database: Any) -> None:
+    from sqlalchemy import text
+
+    earned(200_000)
+    clean = operator.get("/operator/reconciliation?from=2026-11-01&to=2026-12-31").get_data(as_text=True)
+    assert "Everything reconciles" in clean and "Gross sales" in clean
+    database.session.execute(text("UPDATE commissions SET earned_minor = earned_minor + 7"))
+    database.session.commit()
+    page = operator.get("/operator/reconciliation?from=2026-11-01&to=2026-12-31").get_data(as_text=True)
+    assert "commission amount is not rate × net paid" in page
+    csv_text = operator.get("/operator/reconciliation.csv?from=2026-11-01&to=2026-12-31").get_data(as_text=True)
+    assert csv_text.startswith("kind,subject,detail") and "commission amount" in csv_text
+
+
+@pytest.mark.parametrize("query", ["from=nonsense", "from=2026-11-30&to=2026-11-01"])
+def test_a_bad_reconciliation_period_is_a_400(operator: Browser, query: str) -> None:
+    assert operator.get(f"/operator/reconciliation?{query}").status_code == 400
+
+
+def test_reconciliation_is_for_operators_only(app: Any, create_user: Any) -> None:
+    create_user(email="shopper@example.com")
+    shopper = Browser(app.test_client())
+    shopper.log_in("shopper@example.com")
+    assert shopper.get("/operator/reconciliation").status_code == 403
+    assert shopper.get("/operator/reconciliation.csv").status_code == 403

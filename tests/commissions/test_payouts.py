@@ -97,9 +97,10 @@ def test_recovery_finishes_a_payout_left_reserved_without_paying_twice(earned: A
     payout = payouts.reserve(payout_run, shop.user_id, minimum_minor=5000, destination="tacct_ana").payout
     database.session.commit()
     provider = active_provider()
-    provider.transfers[payout.reference] = "ttr_made_before_the_crash"  # type: ignore[attr-defined]
+    made = provider.create_transfer(destination="tacct_ana", amount_minor=payout.amount_minor, currency="USD",  # type: ignore[attr-defined]
+                                    idempotency_key="k", group=payout.reference)
     report = payout_runs.recover(provider)
-    assert [p.provider_reference for p in report.settled] == ["ttr_made_before_the_crash"]
+    assert [p.provider_reference for p in report.settled] == [made]
     assert payout_runs.recover(provider).settled == []
     assert balances(shop.user_id)["paid"] == 10_000
 
