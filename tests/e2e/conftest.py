@@ -27,18 +27,38 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The live server's settings; commissions mature at once and small balances are paid, so a journey fits in a test."""
     workdir = tmp_path_factory.mktemp("live")
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
+    return {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{workdir / 'live.sqlite3'}",
         "SECRET_KEY": "live-server-secret",
         "PAYMENT_PROVIDER": "test",
         "FLASK_APP": "wsgi",
-        "BASE_URL": base_url,
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "COMMISSION_HOLD_DAYS": "0",
+        "PAYOUT_MIN_MINOR": "100",
+        "LIVE_WORKDIR": str(workdir),
     }
+
+
+@pytest.fixture(scope="session")
+def live_flask(live_env: dict[str, str]) -> Any:
+    """Run a `flask` command against the live server's database, as cron would."""
+    def run(*command: str) -> str:
+        done = subprocess.run([str(BIN / "flask"), *command], cwd=REPO, env=live_env, check=True, capture_output=True, text=True)
+        return done.stdout
+    return run
+
+
+@pytest.fixture(scope="session")
+def live_server(live_env: dict[str, str]) -> Iterator[str]:
+    env = live_env
+    workdir = Path(env["LIVE_WORKDIR"])
+    base_url = env["BASE_URL"]
+    port = int(base_url.rsplit(":", 1)[1])
     for command in (["db", "upgrade"], ["catalog", "load-demo"], ["demo", "load"]):
         subprocess.run([str(BIN / "flask"), *command], cwd=REPO, env=env, check=True, capture_output=True)
     log = (workdir / "gunicorn.log").open("w")

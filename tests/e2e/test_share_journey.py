@@ -22,6 +22,12 @@ def log_in(page: Any, email: str, password: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+def add_to_cart(page: Any, button: Any) -> None:
+    """Tap "Add to cart" and wait for the store to confirm it (the next navigation must not cut the form post short)."""
+    button.click()
+    page.locator(".flashes").get_by_text("to your cart").wait_for()
+
+
 def buy_in_cart(page: Any, email: str) -> str:
     """Check out what is in the cart with the test card; returns the order number."""
     page.goto("/checkout")
@@ -68,7 +74,7 @@ def test_a_friend_buys_through_a_whatsapp_link_and_the_curator_cannot_self_refer
     friend = friend_context.new_page()
     friend.goto(link_path)
     assert friend.locator("h1").inner_text() == product_title
-    friend.get_by_role("button", name="Add to cart").click()
+    add_to_cart(friend, friend.get_by_role("button", name="Add to cart"))
     friend.goto("/checkout")
     assert "You were referred by @ana" in friend.locator(".referral").inner_text()
     friend_order = buy_in_cart(friend, "friend@example.com")
@@ -78,7 +84,7 @@ def test_a_friend_buys_through_a_whatsapp_link_and_the_curator_cannot_self_refer
 
     # The curator buys through her own link while signed in: self-referred, earns nothing.
     ana.goto(link_path)
-    ana.get_by_role("button", name="Add to cart").click()
+    add_to_cart(ana, ana.get_by_role("button", name="Add to cart"))
     own_order = buy_in_cart(ana, "ana@demo.example.com")
     assert "self referred" in attribution_of(chromium, live_server, own_order)
 
@@ -90,7 +96,7 @@ def test_a_friend_buys_through_a_whatsapp_link_and_the_curator_cannot_self_refer
     # Signed out, from the same phone and with another e-mail: flagged for an operator.
     ana.get_by_role("button", name="Log out").click()
     ana.goto(link_path)
-    ana.get_by_role("button", name="Add to cart").click()
+    add_to_cart(ana, ana.get_by_role("button", name="Add to cart"))
     review_order = buy_in_cart(ana, "not.ana@example.com")
     seen = attribution_of(chromium, live_server, review_order)
     assert "review" in seen and "the curator's own browser (visitor id)" in seen
