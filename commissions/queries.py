@@ -1,11 +1,15 @@
 """What operators look for: commissions by status and curator, one page at a time."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
-from commissions.models import Commission, CommissionRate, CommissionStatus, Payout, PayoutRun, RateScope
+from commissions.models import (
+    AccountKind, Commission, CommissionRate, CommissionStatus, LedgerAccount, LedgerTransfer, Payout, PayoutRun, RateScope,
+)
 from storefront.accounts.models import User
 from storefront.catalog.models import Category, Product
 from storefront.extensions import db
@@ -23,7 +27,7 @@ class CommissionRow:
     curator_email: str
 
 
-def list_commissions(*, status: CommissionStatus | None = None, curator: str = "", page: int = 1, per_page: int = 50) -> Page[CommissionRow]:
+def _commission_query(status: CommissionStatus | None, curator: str, start: datetime | None, end: datetime | None):  # type: ignore[no-untyped-def]
     query = (
         select(Commission, Order.number, OrderLine.title, Shop.handle, User.email)
         .join(Order, Order.id == Commission.order_id)
@@ -36,10 +40,28 @@ def list_commissions(*, status: CommissionStatus | None = None, curator: str = "
     if curator.strip():
         pattern = contains_pattern(curator.strip().lstrip("@").lower())
         query = query.where(or_(func.lower(Shop.handle).like(pattern, escape="\\"), func.lower(User.email).like(pattern, escape="\\")))
+    if start is not None:
+        query = query.where(Commission.created_at >= start)
+    if end is not None:
+        query = query.where(Commission.created_at < end)
+    return query
+
+
+def list_commissions(
+    *, status: CommissionStatus | None = None, curator: str = "", start: datetime | None = None, end: datetime | None = None,
+    page: int = 1, per_page: int = 50,
+) -> Page[CommissionRow]:
+    query = _commission_query(status, curator, start, end)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = clamp_page(page, total, per_page)
     rows = db.session.execute(query.order_by(Commission.id.desc()).offset((page - 1) * per_page).limit(per_page))
     return Page(items=[CommissionRow(*row) for row in rows], page=page, per_page=per_page, total=total)
+
+
+def all_commissions(*, status: CommissionStatus | None, curator: str, start: datetime | None, end: datetime | None) -> Iterator[CommissionRow]:
+    query = _commission_query(status, curator, start, end).order_by(Commission.id).execution_options(yield_per=500)
+    for row in db.session.execute(query):
+        yield CommissionRow(*row)
 
 
 def commissions_for_order(order_id: int) -> list[Commission]:
@@ -90,3 +112,76 @@ def payout_lines(run_id: int) -> list[tuple[Payout, str, str]]:
         .where(Payout.run_id == run_id)
         .order_by(Payout.id)
     )]
+
+
+@dataclass(frozen=True)
+class CuratorRow:
+    shop: Shop
+    email: str
+    pending: int
+    available: int
+    paid: int
+    owed: int
+
+
+def _balance_by_user(currency: str, user_ids: list[int]) -> dict[tuple[int, str], int]:
+    """(user id, account kind) → balance, for these curators, in one grouped query."""
+    if not user_ids:
+        return {}
+    side = (
+        select(LedgerTransfer.credit_account_id.label("account_id"), LedgerTransfer.amount_minor.label("amount"))
+        .union_all(select(LedgerTransfer.debit_account_id, -LedgerTransfer.amount_minor))
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(LedgerAccount.user_id, LedgerAccount.kind, func.sum(side.c.amount))
+        .join(side, side.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.user_id.in_(user_ids), LedgerAccount.currency == currency)
+        .group_by(LedgerAccount.user_id, LedgerAccount.kind)
+    )
+    result = {}
+    for user_id, kind, signed in rows:
+        result[(user_id, kind)] = -int(signed) if kind == AccountKind.RECEIVABLE else int(signed)
+    return result
+
+
+def _curator_query(text: str):  # type: ignore[no-untyped-def]
+    query = select(Shop, User.email).join(User, User.id == Shop.user_id)
+    if text.strip():
+        pattern = contains_pattern(text.strip().lstrip("@").lower())
+        query = query.where(or_(func.lower(Shop.handle).like(pattern, escape="\\"), func.lower(User.email).like(pattern, escape="\\")))
+    return query.order_by(Shop.handle)
+
+
+def _curator_rows(pairs: list[tuple[Shop, str]], currency: str) -> list[CuratorRow]:
+    balances = _balance_by_user(currency, [shop.user_id for shop, _email in pairs])
+    get = lambda user_id, kind: balances.get((user_id, kind), 0)  # noqa: E731
+    return [
+        CuratorRow(shop, email, get(shop.user_id, AccountKind.PENDING) + get(shop.user_id, AccountKind.HELD),
+                   get(shop.user_id, AccountKind.AVAILABLE), get(shop.user_id, AccountKind.PAID), get(shop.user_id, AccountKind.RECEIVABLE))
+        for shop, email in pairs
+    ]
+
+
+def list_curators(text: str, currency: str, *, page: int = 1, per_page: int = 50) -> Page[CuratorRow]:
+    query = _curator_query(text)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = clamp_page(page, total, per_page)
+    pairs = [(shop, email) for shop, email in db.session.execute(query.offset((page - 1) * per_page).limit(per_page))]
+    return Page(items=_curator_rows(pairs, currency), page=page, per_page=per_page, total=total)
+
+
+def all_curators(text: str, currency: str, batch: int = 500) -> Iterator[CuratorRow]:
+    offset = 0
+    while True:
+        pairs = [(shop, email) for shop, email in db.session.execute(_curator_query(text).offset(offset).limit(batch))]
+        if not pairs:
+            return
+        yield from _curator_rows(pairs, currency)
+        offset += batch
+
+
+def payout_references(payout_ids: list[int]) -> dict[int, str]:
+    if not payout_ids:
+        return {}
+    return {p.id: p.reference for p in db.session.scalars(select(Payout).where(Payout.id.in_(payout_ids)))}

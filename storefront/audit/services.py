@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storefront.audit.models import AuditEntry
 from storefront.extensions import db
+from storefront.listing import Page, clamp_page
 
 log = logging.getLogger(__name__)
 
@@ -33,3 +35,16 @@ def list_audit_entries(*, subject_type: str | None = None, subject_id: int | Non
     if subject_id is not None:
         query = query.where(AuditEntry.subject_id == subject_id)
     return list(db.session.scalars(query))
+
+
+def audit_page(*, page: int = 1, per_page: int = 100) -> Page[AuditEntry]:
+    total = db.session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+    page = clamp_page(page, total, per_page)
+    entries = list(db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ))
+    return Page(items=entries, page=page, per_page=per_page, total=total)
+
+
+def all_audit_entries() -> Iterator[AuditEntry]:
+    yield from db.session.scalars(select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=500))

@@ -15,7 +15,7 @@ from commissions.ledger import LedgerError
 from commissions.models import CommissionStatus, PayoutMethod, PayoutRun, PayoutStatus, RateScope
 from storefront.audit.services import record_audit
 from storefront.catalog.services import find_category, find_product_by_sku
-from storefront.exports import csv_safe
+from storefront.exports import csv_response, csv_safe
 from storefront.extensions import db
 from storefront.listing import page_number
 from storefront.money import Money
@@ -47,13 +47,46 @@ def parse_percent(text: str) -> int:
 @blueprint.route("/commissions")
 @operator_required
 def commission_list() -> str:
-    raw_status = request.args.get("status", "")
-    status = CommissionStatus(raw_status) if raw_status in set(CommissionStatus) else None
-    curator = request.args.get("curator", "")[:100]
-    listing = queries.list_commissions(status=status, curator=curator, page=page_number(request.args.get("page")))
+    status, curator, start, end = _commission_filters()
+    listing = queries.list_commissions(status=status, curator=curator, start=start, end=end, page=page_number(request.args.get("page")))
     return render_template(
         "operator/commissions.html", listing=listing, status=status, curator=curator, statuses=list(CommissionStatus),
+        date_from=request.args.get("from", ""), date_to=request.args.get("to", ""),
     )
+
+
+def _optional_day(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description="Dates are written like 2026-11-01.")
+
+
+def _commission_filters() -> tuple[CommissionStatus | None, str, datetime | None, datetime | None]:
+    raw_status = request.args.get("status", "")
+    status = CommissionStatus(raw_status) if raw_status in set(CommissionStatus) else None
+    first, last = _optional_day("from"), _optional_day("to")
+    start = datetime.combine(first, datetime.min.time(), UTC) if first else None
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC) if last else None
+    return status, request.args.get("curator", "")[:100], start, end
+
+
+@blueprint.route("/commissions.csv")
+@operator_required
+def commission_csv() -> Response:
+    status, curator, start, end = _commission_filters()
+    rows = (
+        [row.commission.id, row.order_number, row.product, row.handle, row.curator_email, row.commission.rate_bps,
+         Money(row.commission.earned_minor, row.commission.currency).to_decimal_string(),
+         Money(row.commission.net_minor, row.commission.currency).to_decimal_string(), row.commission.currency,
+         row.commission.status, row.commission.status_reason, row.commission.created_at.strftime("%Y-%m-%d %H:%M:%S")]
+        for row in queries.all_commissions(status=status, curator=curator, start=start, end=end)
+    )
+    return csv_response("vitrine-commissions.csv", ["id", "order", "product", "shop", "curator_email", "rate_bps", "earned", "net",
+                                                    "currency", "status", "reason", "created_at"], rows)
 
 
 @blueprint.route("/commissions/<int(max=999999999):commission_id>/<any(hold, release, reject):action>", methods=["POST"])

@@ -1,18 +1,21 @@
 """Operator pages: shop moderation and the audit log."""
 from __future__ import annotations
 
+import json
 import secrets
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from commissions import queries as curator_queries
 from commissions.queries import commissions_for_order
 from share.services import find_order_attribution
-from storefront.audit.services import list_audit_entries, record_audit
+from storefront.audit.services import all_audit_entries, audit_page, record_audit
+from storefront.exports import csv_response
 from storefront.listing import page_number
 from storefront.money import Money, MoneyError
 from storefront.orders import services as orders
-from storefront.orders.models import Order
+from storefront.orders.models import Order, OrderStatus
 from storefront.payments import services as payments
 from storefront.payments.providers import ProviderError, active_provider
 from storefront.extensions import db
@@ -70,18 +73,64 @@ def _moderate(shop_id: int, action: object, success: str) -> Response:
 @blueprint.route("/audit")
 @operator_required
 def audit_log() -> str:
-    return render_template("operator/audit.html", entries=list_audit_entries())
+    return render_template("operator/audit.html", listing=audit_page(page=page_number(request.args.get("page"))))
+
+
+@blueprint.route("/audit.csv")
+@operator_required
+def audit_csv() -> Response:
+    rows = ([e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.actor_user_id or "system", e.action, e.subject_type, e.subject_id,
+             e.reason, json.dumps(e.details, sort_keys=True)] for e in all_audit_entries())
+    return csv_response("vitrine-audit.csv", ["at", "actor_user_id", "action", "subject_type", "subject_id", "reason", "details"], rows)
+
+
+def _order_filter() -> orders.OrderFilter:
+    raw_status, raw_shop = request.args.get("status", ""), request.args.get("shop", "").strip().lstrip("@")
+    shop = shops.find_shop_by_handle(raw_shop) if raw_shop else None
+    return orders.OrderFilter(
+        text=request.args.get("q", request.args.get("number", ""))[:254],
+        status=OrderStatus(raw_status) if raw_status in set(OrderStatus) else None,
+        shop_id=shop.id if shop else (-1 if raw_shop else None),
+    )
 
 
 @blueprint.route("/orders", methods=["GET"])
 @operator_required
 def order_lookup() -> Response | str:
-    number = request.args.get("number", "").strip().upper()[:20]
-    if number:
-        if orders.find_order_by_number(number) is not None:
-            return redirect(url_for("operator.order_detail", number=number))
-        flash(f"No order {number}.", "error")
-    return render_template("operator/order_lookup.html", number=number)
+    search = _order_filter()
+    listing = orders.search_orders(search, page=page_number(request.args.get("page")))
+    if search.text and listing.total == 1 and listing.items[0].number == search.text.strip().upper():
+        return redirect(url_for("operator.order_detail", number=listing.items[0].number))
+    return render_template(
+        "operator/order_lookup.html", listing=listing, q=search.text, status=search.status, shop=request.args.get("shop", "")[:40],
+        statuses=list(OrderStatus),
+    )
+
+
+@blueprint.route("/orders.csv")
+@operator_required
+def orders_csv() -> Response:
+    rows = ([o.number, o.created_at.strftime("%Y-%m-%d %H:%M:%S"), o.email, o.status, o.total.to_decimal_string(),
+             o.refunded.to_decimal_string(), o.currency] for o in orders.all_matching_orders(_order_filter()))
+    return csv_response("vitrine-orders.csv", ["number", "created_at", "email", "status", "total", "refunded", "currency"], rows)
+
+
+@blueprint.route("/curators")
+@operator_required
+def curators() -> str:
+    text = request.args.get("q", "")[:100]
+    listing = curator_queries.list_curators(text, current_app.config["CURRENCY"], page=page_number(request.args.get("page")))
+    return render_template("operator/curators.html", listing=listing, q=text, currency=current_app.config["CURRENCY"], form=ReasonForm())
+
+
+@blueprint.route("/curators.csv")
+@operator_required
+def curators_csv() -> Response:
+    currency = current_app.config["CURRENCY"]
+    money = lambda minor: Money(minor, currency).to_decimal_string()  # noqa: E731
+    rows = ([c.shop.handle, c.email, "suspended" if c.shop.is_suspended else c.shop.status, money(c.pending), money(c.available),
+             money(c.paid), money(c.owed), currency] for c in curator_queries.all_curators(request.args.get("q", "")[:100], currency))
+    return csv_response("vitrine-curators.csv", ["handle", "email", "status", "pending", "available", "paid", "owed", "currency"], rows)
 
 
 @blueprint.route("/orders/<number>")
@@ -90,9 +139,11 @@ def order_detail(number: str) -> str:
     order = orders.find_order_by_number(number) if len(number) <= 20 else None
     if order is None:
         abort(404, description="There is no such order.")
+    commissions = commissions_for_order(order.id)
     return render_template(
         "operator/order.html", order=order, attribution=find_order_attribution(order.id),
-        commissions=commissions_for_order(order.id), refund_token=secrets.token_hex(16),
+        commissions=commissions, refund_token=secrets.token_hex(16),
+        payout_references=curator_queries.payout_references([c.payout_id for c in commissions if c.payout_id]),
     )
 
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from storefront import clock
 from storefront.catalog.models import Product
 from storefront.extensions import db
+from storefront.listing import Page, clamp_page
 from storefront.money import Money
 from storefront.orders.models import Order, OrderLine, OrderStatus
 from storefront.orders.states import open_order, transition_order
@@ -244,3 +246,37 @@ def record_order_refund(order: Order, amount: Money, *, actor: str) -> None:
     target = OrderStatus.REFUNDED if refunded.minor == order.total_minor else OrderStatus.PARTIALLY_REFUNDED
     transition_order(order, target, actor=actor, reason=f"refund of {amount}")
     order.refunded_minor = refunded.minor
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What operators search orders by: a number or an e-mail (text), a status, a shop credited on a line."""
+
+    text: str = ""
+    status: OrderStatus | None = None
+    shop_id: int | None = None
+
+
+def _filtered_orders(search: OrderFilter):  # type: ignore[no-untyped-def]
+    query = select(Order)
+    text = search.text.strip()
+    if text:
+        query = query.where(or_(Order.number == text.upper(), func.lower(Order.email) == text.lower()))
+    if search.status is not None:
+        query = query.where(Order.status == search.status)
+    if search.shop_id is not None:
+        query = query.where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.shop_id == search.shop_id)))
+    return query
+
+
+def search_orders(search: OrderFilter, *, page: int = 1, per_page: int = 50) -> Page[Order]:
+    query = _filtered_orders(search)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = clamp_page(page, total, per_page)
+    orders = list(db.session.scalars(query.order_by(Order.created_at.desc(), Order.id.desc()).offset((page - 1) * per_page).limit(per_page)))
+    return Page(items=orders, page=page, per_page=per_page, total=total)
+
+
+def all_matching_orders(search: OrderFilter) -> Iterator[Order]:
+    """Every matching order, streamed (for the CSV export)."""
+    yield from db.session.scalars(_filtered_orders(search).order_by(Order.id).execution_options(yield_per=500))
