@@ -187,13 +187,17 @@ class StripeProvider:
         window = {"created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())}, "limit": 100}
         found = ProviderRecords()
         try:
-            for charge in self.client.v1.charges.list(params=window).auto_paging_iter():
+            for item in self.client.v1.charges.list(params=window).auto_paging_iter():
+                charge = item.to_dict()
                 if charge.get("status") == "succeeded" and charge.get("payment_intent"):
-                    found.payments[charge["payment_intent"]] = (charge.get("amount_captured") or charge["amount"], charge["currency"].upper())
-            for refund in self.client.v1.refunds.list(params=window).auto_paging_iter():
+                    amount = charge.get("amount_captured") or charge["amount"]
+                    found.payments[charge["payment_intent"]] = (amount, charge["currency"].upper())
+            for item in self.client.v1.refunds.list(params=window).auto_paging_iter():
+                refund = item.to_dict()
                 if refund.get("status") == "succeeded":
                     found.refunds[refund["id"]] = refund["amount"]
-            for transfer in self.client.v1.transfers.list(params=window).auto_paging_iter():
+            for item in self.client.v1.transfers.list(params=window).auto_paging_iter():
+                transfer = item.to_dict()
                 found.transfers[transfer["id"]] = (transfer["amount"], transfer.get("transfer_group") or "")
         except stripe.StripeError as error:
             raise ProviderError(f"Stripe did not list its records: {error.user_message or type(error).__name__}") from None

@@ -208,3 +208,28 @@ def test_a_connect_payout_is_a_transfer_keyed_by_the_payout_and_a_retried_run_pa
     assert database.session.get(type(payout), payout.id).status == PayoutStatus.SETTLED
     transfers = stripe_provider.client.v1.transfers.list(params={"transfer_group": payout.reference})
     assert [t.id for t in transfers.data] == [made]
+
+
+def test_reconciliation_reads_stripes_own_charges_and_refunds(
+    app: Any, browser: Any, stripe_server: Any, stripe_provider: Any, curator_order: Any, database: Any,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from commissions.reconciliation import Kind, reconcile_with
+    from storefront.payments.services import start_payment
+
+    seen = {event["id"] for event in stripe_server.events()}
+    payment, _url = start_payment(curator_order, stripe_provider)
+    database.session.commit()
+    stripe_server.pay(payment.reference)
+    deliver_new_events(browser, stripe_server, seen, "checkout.session.completed")
+    intent = database.session.scalar(select(Payment.provider_payment_id).where(Payment.id == payment.id))
+    dashboard_refund = stripe_server.refund_directly(intent, 700)  # its webhook never arrives
+    # Stripe's records carry its own (wall-clock) times: look at a window around now.
+    now = datetime.now(UTC)
+    records = stripe_provider.records(now - timedelta(days=1), now + timedelta(days=1))
+    assert records.payments[intent] == (curator_order.total_minor, "USD")
+    report = reconcile_with(stripe_provider, now - timedelta(days=30), now + timedelta(days=1), currency="USD", default_bps=500)
+    # The server outlives each test's database, so other tests' records show up too: look for this one.
+    missing = [d for d in report.discrepancies if d.kind is Kind.REFUND_MISSING_LOCALLY and d.subject == f"refund {dashboard_refund['id']}"]
+    assert len(missing) == 1 and "700 refunded at the provider" in missing[0].detail

@@ -736,7 +736,9 @@ async def list_transfers(request: web.Request) -> web.Response:
     query = _query(request)
     _expand(query)
     filters = {key: query.pop(key) for key in ("destination", "transfer_group") if key in query}
-    transfers = [t for t in reversed(objects.transfers.values()) if all(t.get(k) == v for k, v in filters.items())]
+    accept = _created_filter(query.pop("created")) if "created" in query else (lambda _value: True)
+    transfers = [t for t in reversed(objects.transfers.values())
+                 if all(t.get(k) == v for k, v in filters.items()) and accept(t["created"])]
     page = _page("/v1/transfers", transfers, query)
     _check_known(query, ())
     return _respond(page)
@@ -793,6 +795,41 @@ def _created_filter(created: Any) -> Callable[[int], bool]:
     bounds = {op: _int(value, f"created[{op}]") for op, value in created.items()}
     tests = {"gt": lambda v, b: v > b, "gte": lambda v, b: v >= b, "lt": lambda v, b: v < b, "lte": lambda v, b: v <= b}
     return lambda value: all(tests[op](value, bound) for op, bound in bounds.items())
+
+
+async def list_refunds(request: web.Request) -> web.Response:
+    """Stripe's refund list with its `created`, `charge` and `payment_intent` filters (localstripe has no `created`)."""
+    query = _query(request)
+    _expand(query)
+    refunds = [value for key, value in store.items() if key.startswith("refund:")]
+    refunds.reverse()
+    for key in ("charge", "payment_intent"):
+        if key in query:
+            wanted = query.pop(key)
+            refunds = [r for r in refunds if getattr(r, key, None) == wanted]
+    if "created" in query:
+        accept = _created_filter(query.pop("created"))
+        refunds = [r for r in refunds if accept(r.created)]
+    page = _page("/v1/refunds", refunds, query, ident=lambda r: r.id, export=lambda r: r._export())
+    _check_known(query, ())
+    return _respond(page)
+
+
+async def list_charges(request: web.Request) -> web.Response:
+    """Stripe's charge list with a two-sided `created` range (localstripe takes one bound only)."""
+    query = _query(request)
+    _expand(query)
+    charges = [value for key, value in store.items() if key.startswith("charge:")]
+    charges.reverse()
+    if "payment_intent" in query:
+        wanted = query.pop("payment_intent")
+        charges = [c for c in charges if getattr(c, "payment_intent", None) == wanted]
+    if "created" in query:
+        accept = _created_filter(query.pop("created"))
+        charges = [c for c in charges if accept(c.created)]
+    page = _page("/v1/charges", charges, query, ident=lambda c: c.id, export=lambda c: c._export())
+    _check_known(query, ())
+    return _respond(page)
 
 
 async def list_events(request: web.Request) -> web.Response:
@@ -949,6 +986,8 @@ def build_app() -> web.Application:
     routes.add_post("/v1/transfers/{id}/reversals", create_reversal)
     routes.add_post("/_test/transfers/{id}/reverse", reverse_transfer)
     routes.add_get("/v1/events", list_events)
+    routes.add_get("/v1/refunds", list_refunds)
+    routes.add_get("/v1/charges", list_charges)
     routes.add_delete("/_config/data", flush)
     routes.add_delete("/_config/webhooks/{id}", unregister_webhook)
     for resource in app.router.resources():
