@@ -40,7 +40,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from storefront.catalog import views as catalog_views
     from storefront.checkout import views as checkout_views
     from storefront.orders import views as order_views
+    from storefront.operator import catalog as operator_catalog_views
     from storefront.operator import commissions as operator_commission_views
+    from storefront.operator import dashboard as operator_dashboard_views
     from storefront.operator import views as operator_views
     from storefront.payments import views as payment_views
     from storefront.shops import views as shop_views
@@ -50,7 +52,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
     payment_registry.init_app(app)
-    for module in (account_views, catalog_views, checkout_views, order_views, payment_views, shop_views, operator_views, operator_commission_views, share_views):
+    for module in (account_views, catalog_views, checkout_views, order_views, payment_views, shop_views, operator_views, operator_commission_views,
+                   operator_dashboard_views, operator_catalog_views, share_views):
         app.register_blueprint(module.blueprint)
 
     import commissions
