@@ -185,3 +185,7 @@ def payout_references(payout_ids: list[int]) -> dict[int, str]:
     if not payout_ids:
         return {}
     return {p.id: p.reference for p in db.session.scalars(select(Payout).where(Payout.id.in_(payout_ids)))}
+
+
+def all_payouts() -> Iterator[Payout]:
+    yield from db.session.scalars(select(Payout).order_by(Payout.id).execution_options(yield_per=500))

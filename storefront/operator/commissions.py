@@ -202,6 +202,17 @@ def payout_runs_page() -> str:
     )
 
 
+@blueprint.route("/payouts.csv")
+@operator_required
+def payouts_csv() -> Response:
+    """Every payout, with its run and status."""
+    rows = ([p.reference, p.run_id, p.method, p.curator_user_id, Money(p.amount_minor, p.currency).to_decimal_string(),
+             Money(p.netted_minor, p.currency).to_decimal_string(), p.currency, p.status, p.provider_reference or "",
+             p.failure_reason, p.created_at.strftime("%Y-%m-%d %H:%M:%S")] for p in queries.all_payouts())
+    return csv_response("vitrine-payouts.csv", ["reference", "run", "method", "curator_user_id", "amount", "netted", "currency",
+                                                "status", "provider_reference", "failure_reason", "created_at"], rows)
+
+
 @blueprint.route("/payouts/run", methods=["POST"])
 @operator_required
 def start_payout_run() -> Response:

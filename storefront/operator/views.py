@@ -31,7 +31,16 @@ blueprint = Blueprint("operator", __name__, url_prefix="/operator")
 @operator_required
 def shop_list() -> str:
     query = request.args.get("q", "")[:100]
-    return render_template("operator/shops.html", shops=shops.search_shops(query), query=query, form=ReasonForm())
+    listing = shops.search_shops(query, page=page_number(request.args.get("page")))
+    return render_template("operator/shops.html", shops=listing.items, listing=listing, query=query, form=ReasonForm())
+
+
+@blueprint.route("/shops.csv")
+@operator_required
+def shops_csv() -> Response:
+    rows = ([s.handle, s.title, s.user.email, "suspended" if s.is_suspended else s.status, s.suspension_reason or "",
+             s.created_at.strftime("%Y-%m-%d %H:%M:%S")] for s in shops.all_shops(request.args.get("q", "")[:100]))
+    return csv_response("vitrine-shops.csv", ["handle", "title", "email", "status", "suspension_reason", "created_at"], rows)
 
 
 def _shop(shop_id: int) -> Shop:
@@ -204,3 +213,11 @@ def payment_attention() -> str:
     """Payment facts that need a person: amount mismatches, second charges, disputes, refunds that wait or cannot be placed."""
     listing = payments.events_needing_attention(page=page_number(request.args.get("page")))
     return render_template("operator/payments.html", listing=listing)
+
+
+@blueprint.route("/payments.csv")
+@operator_required
+def payment_attention_csv() -> Response:
+    rows = ([e.received_at.strftime("%Y-%m-%d %H:%M:%S"), e.provider, e.kind, e.event_id, e.outcome]
+            for e in payments.all_events_needing_attention())
+    return csv_response("vitrine-payments-to-look-at.csv", ["received_at", "provider", "kind", "event_id", "outcome"], rows)

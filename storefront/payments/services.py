@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 import secrets
 
 from sqlalchemy import func, select
@@ -364,3 +365,9 @@ def events_needing_attention(*, page: int = 1, per_page: int = 50) -> Page[Webho
     page = clamp_page(page, total, per_page)
     items = list(db.session.scalars(query.order_by(WebhookEvent.id.desc()).offset((page - 1) * per_page).limit(per_page)))
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def all_events_needing_attention() -> Iterator[WebhookEvent]:
+    yield from db.session.scalars(
+        select(WebhookEvent).where(WebhookEvent.needs_attention.is_(True)).order_by(WebhookEvent.id).execution_options(yield_per=500)
+    )

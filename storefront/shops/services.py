@@ -1,6 +1,8 @@
 """Opening, curating and moderating personal shops. Flush, never commit."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import logging
 import re
 import unicodedata
@@ -415,10 +417,21 @@ def reinstate_shop(shop: Shop, *, actor_user_id: int, reason: str) -> None:
     record_audit(actor_user_id=actor_user_id, action="shop.reinstate", subject_type="shop", subject_id=shop.id, reason=reason)
 
 
-def search_shops(text: str, limit: int = 100) -> list[Shop]:
-    """For operators: shops whose handle or title contains the text, suspended ones included."""
-    query = select(Shop).order_by(Shop.created_at.desc()).limit(limit)
+def _shop_search(text: str):  # type: ignore[no-untyped-def]
+    query = select(Shop).order_by(Shop.created_at.desc(), Shop.id.desc())
     if text.strip():
-        pattern = contains_pattern(text.strip().lower())
+        pattern = contains_pattern(text.strip().lstrip("@").lower())
         query = query.where(Shop.handle.like(pattern, escape="\\") | func.lower(Shop.title).like(pattern, escape="\\"))
-    return list(db.session.scalars(query))
+    return query
+
+
+def search_shops(text: str, *, page: int = 1, per_page: int = 50) -> Page[Shop]:
+    """For operators: shops whose handle or title contains the text, suspended ones included."""
+    query = _shop_search(text)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = clamp_page(page, total, per_page)
+    return Page(items=list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page))), page=page, per_page=per_page, total=total)
+
+
+def all_shops(text: str) -> Iterator[Shop]:
+    yield from db.session.scalars(_shop_search(text).execution_options(yield_per=500))

@@ -122,3 +122,25 @@ def test_the_audit_log_pages_and_exports(operator: Browser, orders: dict[str, An
     assert "Page 1 of 2" in operator.get("/operator/audit").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(operator.get("/operator/audit.csv").get_data(as_text=True))))
     assert len(rows) == 106 and rows[1][5] == "'=cmd 0"
+
+
+@pytest.mark.parametrize(("path", "header"), [
+    ("/operator/shops.csv", "handle,title,email,status"),
+    ("/operator/payments.csv", "received_at,provider,kind,event_id,outcome"),
+    ("/operator/payouts.csv", "reference,run,method,curator_user_id,amount"),
+    ("/operator/catalog.csv", "sku,title,price,currency"),
+    ("/operator/curators.csv", "handle,email,status,pending"),
+    ("/operator/orders.csv", "number,created_at,email,status"),
+    ("/operator/commissions.csv", "id,order,product,shop"),
+    ("/operator/audit.csv", "at,actor_user_id,action"),
+])
+def test_every_operator_list_exports_as_csv(operator: Browser, orders: dict[str, Any], path: str, header: str) -> None:
+    response = operator.get(path)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.get_data(as_text=True).startswith(header)
+
+
+def test_the_shops_list_is_paginated(operator: Browser, create_shop: Any) -> None:
+    for n in range(51):
+        create_shop(handle=f"shop-{n:02d}")
+    assert "Page 1 of 2" in operator.get("/operator/shops").get_data(as_text=True)

@@ -74,3 +74,9 @@ def test_the_server_access_log_keeps_no_address_or_user_agent() -> None:
     settings: dict[str, Any] = {}
     exec((REPO_ROOT / "gunicorn.conf.py").read_text(), settings)
     assert "%(h)s" not in settings["access_log_format"] and "%(a)s" not in settings["access_log_format"]
+
+
+def test_form_fields_never_carry_attributes_that_say_none(browser: Any) -> None:
+    for path in ("/login", "/signup", "/checkout"):
+        page = browser.get(path, follow_redirects=True).get_data(as_text=True)
+        assert '="None"' not in page, path
