@@ -48,3 +48,13 @@ def audit_page(*, page: int = 1, per_page: int = 100) -> Page[AuditEntry]:
 
 def all_audit_entries() -> Iterator[AuditEntry]:
     yield from db.session.scalars(select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=500))
+
+
+def actor_emails(entries: list[AuditEntry]) -> dict[int, str]:
+    """Who did it, by e-mail, for one page of entries (one query)."""
+    from storefront.accounts.models import User
+
+    ids = {e.actor_user_id for e in entries if e.actor_user_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all())

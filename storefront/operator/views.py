@@ -10,7 +10,7 @@ from flask_login import current_user
 from commissions import queries as curator_queries
 from commissions.queries import commissions_for_order
 from share.services import find_order_attribution
-from storefront.audit.services import all_audit_entries, audit_page, record_audit
+from storefront.audit.services import actor_emails, all_audit_entries, audit_page, record_audit
 from storefront.exports import csv_response
 from storefront.listing import page_number
 from storefront.money import Money, MoneyError
@@ -82,7 +82,8 @@ def _moderate(shop_id: int, action: object, success: str) -> Response:
 @blueprint.route("/audit")
 @operator_required
 def audit_log() -> str:
-    return render_template("operator/audit.html", listing=audit_page(page=page_number(request.args.get("page"))))
+    listing = audit_page(page=page_number(request.args.get("page")))
+    return render_template("operator/audit.html", listing=listing, emails=actor_emails(listing.items))
 
 
 @blueprint.route("/audit.csv")

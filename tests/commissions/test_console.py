@@ -144,3 +144,9 @@ def test_the_shops_list_is_paginated(operator: Browser, create_shop: Any) -> Non
     for n in range(51):
         create_shop(handle=f"shop-{n:02d}")
     assert "Page 1 of 2" in operator.get("/operator/shops").get_data(as_text=True)
+
+
+def test_the_audit_log_says_who_did_what_and_why(operator: Browser, orders: dict[str, Any]) -> None:
+    operator.post(f"/operator/shops/{orders['shop'].id}/suspend", {"reason": "fake reviews"})
+    page = operator.get("/operator/audit").get_data(as_text=True)
+    assert "op@example.com" in page and "fake reviews" in page
