@@ -52,9 +52,12 @@ def check() -> None:
 
 def _day(text: str, option: str) -> datetime:
     try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise click.BadParameter(f"a date like 2026-11-01, got {text!r}", param_hint=option) from None
+    if not 2000 <= day.year <= 2999:
+        raise click.BadParameter("a date between 2000 and 2999", param_hint=option)
+    return day
 
 
 @commissions_cli.command("reconcile")

@@ -30,14 +30,15 @@ def _on_dispute_closed(_sender: object, *, order: Any, dispute_reference: str, w
     services.close_dispute(order, dispute_reference=dispute_reference, won=won)
 
 
-def _on_transfer_reversed(_sender: object, *, transfer_reference: str) -> str:
+def _on_transfer_reversed(_sender: object, *, transfer_reference: str, reversed_minor: int | None) -> str:
     from commissions import payouts
 
     payout = payouts.find_payout_by_reference(transfer_reference) if transfer_reference else None
     if payout is None:
         return ""
-    payouts.returned(payout, "transfer reversed by the provider")
-    return f"payout {payout.reference} returned to available"
+    back = payouts.returned(payout, reversed_minor if reversed_minor is not None else payout.amount_minor,
+                            "transfer reversed by the provider")
+    return f"{back} of payout {payout.reference} returned to available"
 
 
 def connect() -> None:

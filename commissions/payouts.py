@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
 from commissions import ledger
 from commissions.ledger import Posting, Transfer
 from commissions.models import (
-    AccountKind, Commission, CommissionStatus, LedgerAccount, LedgerTransfer, Payout, PayoutMethod, PayoutRun, PayoutStatus,
+    AccountKind, Commission, CommissionStatus, LedgerAccount, LedgerTransaction, LedgerTransfer, Payout, PayoutMethod, PayoutRun,
+    PayoutStatus,
 )
 from commissions.states import COMMISSION_STATES, PAYOUT_STATES
 from storefront.extensions import db
@@ -75,7 +77,7 @@ def reserve(run: PayoutRun, user_id: int, *, minimum_minor: int, destination: st
         return Reservation(None, 0, "a payout of theirs is still in progress")
     balances = ledger.curator_balances(user_id, run.currency)
     available, owed = balances[AccountKind.AVAILABLE], balances[AccountKind.RECEIVABLE]
-    if available < minimum_minor:
+    if available < max(1, minimum_minor):
         return Reservation(None, 0, "available balance under the threshold")
     netted = min(owed, available)
     rest = available - netted
@@ -94,14 +96,16 @@ def reserve(run: PayoutRun, user_id: int, *, minimum_minor: int, destination: st
     key = f"payout:{payout.id}:reserve" if payout is not None else f"netting:run:{run.id}:user:{user_id}"
     ledger.post(Posting(key, "payout_reserve" if payout else "netting", "payout_run", run.id, transfers,
                         memo=f"netted {netted} owed" if netted else ""))
+    available_now = (Commission.curator_user_id == user_id, Commission.currency == run.currency,
+                     Commission.status == CommissionStatus.AVAILABLE, Commission.payout_id.is_(None))
     if payout is not None:
-        db.session.execute(
-            update(Commission)
-            .where(Commission.curator_user_id == user_id, Commission.currency == run.currency,
-                   Commission.status == CommissionStatus.AVAILABLE, Commission.payout_id.is_(None))
-            .values(payout_id=payout.id)
-            .execution_options(synchronize_session="fetch")
-        )
+        db.session.execute(update(Commission).where(*available_now).values(payout_id=payout.id)
+                           .execution_options(synchronize_session="fetch"))
+    else:
+        # Their whole available balance paid what they owed: those commissions are spent.
+        for commission in db.session.scalars(select(Commission).where(*available_now)):
+            COMMISSION_STATES.check(commission.status_enum, CommissionStatus.PAID)
+            commission.status = CommissionStatus.PAID
     return Reservation(payout, netted, "" if payout else "their whole balance went to what they owed")
 
 
@@ -130,6 +134,8 @@ def settle(payout: Payout, provider_reference: str) -> bool:
         if commission.status_enum is CommissionStatus.AVAILABLE:
             COMMISSION_STATES.check(commission.status_enum, CommissionStatus.PAID)
             commission.status = CommissionStatus.PAID
+        else:
+            commission.payout_id = None  # reversed or held meanwhile: not what this payout paid
     return True
 
 
@@ -149,23 +155,31 @@ def void(payout: Payout, reason: str) -> bool:
     return True
 
 
-def returned(payout: Payout, reason: str) -> bool:
-    """The provider took a settled payout back (transfer reversed): paid → available, its commissions available again."""
+def returned(payout: Payout, reversed_so_far: int, reason: str) -> int:
+    """The provider took back (part of) a settled payout: what came back moves paid → available. Returns the amount moved.
+
+    `reversed_so_far` is the provider's running total, so partial reversals and redeliveries add up
+    exactly. The payout's commissions stay paid: the money is back in the curator's balance and
+    the next payout pays it again.
+    """
     payout = _locked(payout)
-    if payout.status_enum is PayoutStatus.RETURNED:
-        return False
-    if payout.status_enum is not PayoutStatus.SETTLED:
+    if payout.status_enum not in (PayoutStatus.SETTLED, PayoutStatus.RETURNED):
         raise PayoutError(f"A {payout.status} payout cannot come back.")
-    ledger.post(Posting(f"payout:{payout.id}:returned", "payout_return", "payout", payout.id, [
-        Transfer(_acct(payout, AccountKind.PAID), _acct(payout, AccountKind.AVAILABLE), payout.amount_minor),
-    ], memo=reason))
-    _move(payout, PayoutStatus.RETURNED, reason)
-    for commission in db.session.scalars(select(Commission).where(Commission.payout_id == payout.id)):
-        if commission.status_enum is CommissionStatus.PAID:
-            COMMISSION_STATES.check(commission.status_enum, CommissionStatus.AVAILABLE)
-            commission.status = CommissionStatus.AVAILABLE
-        commission.payout_id = None
-    return True
+    target = min(max(reversed_so_far, 0), payout.amount_minor)
+    already = int(db.session.scalar(
+        select(func.coalesce(func.sum(LedgerTransfer.amount_minor), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerTransfer.transaction_id)
+        .where(LedgerTransaction.cause_type == "payout", LedgerTransaction.cause_id == payout.id,
+               LedgerTransaction.kind == "payout_return")
+    ) or 0)
+    amount = target - already
+    if amount > 0:
+        ledger.post(Posting(f"payout:{payout.id}:returned:{target}", "payout_return", "payout", payout.id, [
+            Transfer(_acct(payout, AccountKind.PAID), _acct(payout, AccountKind.AVAILABLE), amount),
+        ], memo=reason))
+    if target == payout.amount_minor and payout.status_enum is PayoutStatus.SETTLED:
+        _move(payout, PayoutStatus.RETURNED, reason)
+    return max(amount, 0)
 
 
 def find_payout_by_reference(provider_reference: str) -> Payout | None:
@@ -176,7 +190,9 @@ def payouts_for(user_id: int) -> list[Payout]:
     return list(db.session.scalars(select(Payout).where(Payout.curator_user_id == user_id).order_by(Payout.id.desc())))
 
 
-def stuck_payouts(method: PayoutMethod) -> list[Payout]:
+def stuck_payouts(method: PayoutMethod, *, reserved_before: datetime) -> list[Payout]:
+    """Reserved payouts old enough that no run is still paying them."""
     return list(db.session.scalars(
-        select(Payout).where(Payout.method == method, Payout.status == PayoutStatus.RESERVED).order_by(Payout.id)
+        select(Payout).where(Payout.method == method, Payout.status == PayoutStatus.RESERVED, Payout.created_at < reserved_before)
+        .order_by(Payout.id)
     ))

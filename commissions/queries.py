@@ -88,11 +88,19 @@ def find_commission(commission_id: int) -> Commission | None:
     return db.session.get(Commission, commission_id)
 
 
-def list_payout_runs(*, page: int = 1, per_page: int = 50) -> Page[PayoutRun]:
+def list_payout_runs(*, page: int = 1, per_page: int = 50) -> Page[tuple[PayoutRun, int]]:
+    """Runs, newest first, each with how many payouts it made (one query for the page)."""
     total = db.session.scalar(select(func.count()).select_from(PayoutRun)) or 0
     page = clamp_page(page, total, per_page)
-    runs = list(db.session.scalars(select(PayoutRun).order_by(PayoutRun.id.desc()).offset((page - 1) * per_page).limit(per_page)))
-    return Page(items=runs, page=page, per_page=per_page, total=total)
+    counted = (
+        select(PayoutRun, func.count(Payout.id))
+        .outerjoin(Payout, Payout.run_id == PayoutRun.id)
+        .group_by(PayoutRun.id)
+        .order_by(PayoutRun.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return Page(items=[(run, count) for run, count in db.session.execute(counted)], page=page, per_page=per_page, total=total)
 
 
 def find_payout_run(run_id: int) -> PayoutRun | None:

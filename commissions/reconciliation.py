@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from commissions import ledger, rules
 from commissions.models import Commission, CommissionStatus, LedgerTransaction, LedgerTransfer, Payout, PayoutMethod, PayoutStatus
@@ -81,6 +82,7 @@ def reconcile(
     report = Report(start, end, currency)
     orders = list(db.session.scalars(
         select(Order).where(Order.paid_at >= start, Order.paid_at < end, Order.currency == currency).order_by(Order.id)
+        .options(selectinload(Order.lines))
     ))
     _check_orders_and_commissions(report, orders, default_bps)
     _check_commissions_in_period(report, start, end)

@@ -235,6 +235,8 @@ def hold(commission: Commission, *, reason: str, actor_user_id: int | None) -> N
     commission = _locked(commission)
     if commission.status_enum not in (S.PENDING, S.AVAILABLE):
         raise CommissionError(f"A {commission.status} commission cannot be held.")
+    if commission.payout_id is not None:
+        raise CommissionError("This commission is in a payout being paid: fail that payout first, or act once it is paid.")
     source = commission.status_enum
     commission.holds += 1
     if commission.net_minor > 0:
@@ -366,7 +368,8 @@ def hold_for_dispute(order: Order, *, dispute_reference: str) -> int:
     """A chargeback opened: the order's unpaid commissions stop being payable until it is decided."""
     held = 0
     for commission in _order_commissions_locked(order):
-        if commission.status_enum in (S.PENDING, S.AVAILABLE):
+        # One already in a payout being paid goes on; a lost dispute claws it back.
+        if commission.status_enum in (S.PENDING, S.AVAILABLE) and commission.payout_id is None:
             hold(commission, reason=_dispute_reason(dispute_reference), actor_user_id=None)
             held += 1
     return held

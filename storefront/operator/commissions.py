@@ -55,14 +55,22 @@ def commission_list() -> str:
     )
 
 
-def _optional_day(name: str) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def _day_arg(raw: str) -> date:
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw.strip())
     except ValueError:
         abort(400, description="Dates are written like 2026-11-01.")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        abort(400, description="Choose a date between 2000 and 2999.")
+    return day
+
+
+def _optional_day(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    return _day_arg(raw) if raw else None
 
 
 def _commission_filters() -> tuple[CommissionStatus | None, str, datetime | None, datetime | None]:
@@ -228,11 +236,9 @@ def start_payout_run() -> Response:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".payout_runs_page"))
-    record_audit(actor_user_id=current_user.id, action="payouts.run", subject_type="payout_run", subject_id=report.run.id,
-                 details={"method": raw, "reserved": len(report.reserved), "voided": len(report.voided), "skipped": len(report.skipped)})
-    db.session.commit()
     flash(f"Run {report.run.id}: {len(report.reserved)} payout(s) reserved, {len(report.settled)} paid by transfer, "
-          f"{len(report.voided)} voided, {len(report.skipped)} curator(s) left out.", "success" if not report.voided else "error")
+          f"{len(report.voided)} voided, {len(report.unknown)} awaiting the provider, {len(report.skipped)} curator(s) left out.",
+          "success" if not (report.voided or report.unknown) else "error")
     return redirect(url_for(".payout_run", run_id=report.run.id))
 
 
@@ -271,13 +277,12 @@ def payout_run_csv(run_id: int) -> Response:
 @operator_required
 def mark_run_paid(run_id: int) -> Response:
     run = _run_or_404(run_id)
-    if run.method != PayoutMethod.MANUAL:
-        flash("Only a manual file is marked paid by hand; transfers settle themselves.", "error")
+    try:
+        settled = payout_runs.mark_manual_run_paid(run, actor_user_id=current_user.id)
+    except payouts.PayoutError as error:
+        db.session.rollback()
+        flash(str(error), "error")
         return redirect(url_for(".payout_run", run_id=run.id))
-    settled = payout_runs.mark_manual_run_paid(run)
-    record_audit(actor_user_id=current_user.id, action="payouts.paid", subject_type="payout_run", subject_id=run.id,
-                 details={"settled": settled})
-    db.session.commit()
     flash(f"{settled} payout(s) marked paid.", "success")
     return redirect(url_for(".payout_run", run_id=run.id))
 
@@ -293,13 +298,11 @@ def mark_payout_failed(payout_id: int) -> Response:
         flash("Say why this payout failed.", "error")
         return redirect(url_for(".payout_run", run_id=payout.run_id))
     try:
-        payout_runs.mark_manual_payout_failed(payout, reason)
+        payout_runs.mark_manual_payout_failed(payout, reason, actor_user_id=current_user.id)
     except payouts.PayoutError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".payout_run", run_id=payout.run_id))
-    record_audit(actor_user_id=current_user.id, action="payouts.failed", subject_type="payout", subject_id=payout.id, reason=reason)
-    db.session.commit()
     flash(f"{payout.reference} failed: the money is back in the curator's available balance.", "success")
     return redirect(url_for(".payout_run", run_id=payout.run_id))
 
@@ -310,11 +313,8 @@ def mark_payout_failed(payout_id: int) -> Response:
 def _period() -> tuple[datetime, datetime]:
     """?from=&to= (UTC days, both included); this month so far by default."""
     today = datetime.now(UTC).date()
-    try:
-        start = date.fromisoformat(request.args.get("from", "")) if request.args.get("from") else today.replace(day=1)
-        last = date.fromisoformat(request.args.get("to", "")) if request.args.get("to") else today
-    except ValueError:
-        abort(400, description="Dates are written like 2026-11-01.")
+    start = _day_arg(request.args["from"]) if request.args.get("from") else today.replace(day=1)
+    last = _day_arg(request.args["to"]) if request.args.get("to") else today
     if last < start:
         abort(400, description="The period ends before it starts.")
     return (datetime.combine(start, datetime.min.time(), UTC), datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC))

@@ -33,7 +33,14 @@ class UnknownProvider(LookupError):
 
 
 class ProviderError(Exception):
-    """The provider refused or failed a call; the message is safe to show to an operator."""
+    """The provider refused or failed a call; the message is safe to show to an operator.
+
+    Raised as is, the outcome is unknown (a timeout, an outage): the provider may have acted.
+    """
+
+
+class ProviderRefused(ProviderError):
+    """The provider definitely did not act (an invalid or forbidden request): safe to undo our side."""
 
 
 @dataclass(frozen=True)

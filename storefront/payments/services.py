@@ -252,7 +252,7 @@ def apply_account_updated(event: PaymentEvent) -> str:
 def apply_transfer_reversed(event: PaymentEvent) -> str:
     """A payout's transfer was taken back: its money returns to the curator's available balance."""
     log.warning("%s event %s: transfer %s was reversed", event.provider, event.event_id, event.payment_reference)
-    results = signals.transfer_reversed.send(None, transfer_reference=event.payment_reference or "")
+    results = signals.transfer_reversed.send(None, transfer_reference=event.payment_reference or "", reversed_minor=event.amount_minor)
     outcomes = [outcome for _receiver, outcome in results if outcome]
     return f"needs review: transfer reversed ({'; '.join(outcomes) or 'not one of our payouts'})"[:255]
 

@@ -18,8 +18,8 @@ import stripe
 from storefront import clock
 from storefront.orders.models import Order
 from storefront.payments.providers import (
-    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderError, ProviderRecords, RefundFact,
-    RefundRequest,
+    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderError, ProviderRecords,
+    ProviderRefused, RefundFact, RefundRequest,
     decode_refund_lines, encode_refund_lines,
 )
 from storefront.payments.signatures import InvalidSignature, verify
@@ -213,8 +213,12 @@ class StripeProvider:
                         "transfer_group": group, "metadata": {"payout": group}},
                 options={"idempotency_key": idempotency_key},
             )
+        except (stripe.InvalidRequestError, stripe.PermissionError, stripe.AuthenticationError) as error:
+            # A definite "no". A timeout, an outage or a request still in progress (409) is not: the
+            # transfer may exist, so the payout stays reserved for the recovery step to look up.
+            raise ProviderRefused(f"Stripe refused the transfer: {error.user_message or type(error).__name__}") from None
         except stripe.StripeError as error:
-            raise ProviderError(f"Stripe refused the transfer: {error.user_message or type(error).__name__}") from None
+            raise ProviderError(f"Stripe did not confirm the transfer: {error.user_message or type(error).__name__}") from None
         return transfer.id
 
     def find_transfer(self, group: str) -> str | None:
@@ -330,7 +334,9 @@ def _account_updated(provider: StripeProvider, account: dict[str, Any], base: di
 
 
 def _transfer_reversed(provider: StripeProvider, transfer: dict[str, Any], base: dict[str, Any]) -> PaymentEvent:
-    return PaymentEvent(kind=EventKind.TRANSFER_REVERSED, payment_reference=_str(_get(transfer, "id")), **base)
+    """`amount_minor` is how much of the transfer has been reversed so far (partial reversals add up)."""
+    return PaymentEvent(kind=EventKind.TRANSFER_REVERSED, payment_reference=_str(_get(transfer, "id")),
+                        amount_minor=_int(_get(transfer, "amount_reversed")), **base)
 
 
 _TRANSLATIONS = {

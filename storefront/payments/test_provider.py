@@ -25,7 +25,7 @@ from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments.models import Payment, PaymentStatus, TestProviderEvent
 from storefront.payments.providers import (
-    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderError, ProviderRecords, RefundFact,
+    AccountFact, DisputeFact, EventKind, MalformedEvent, PaymentEvent, PaymentStart, ProviderRecords, ProviderRefused, RefundFact,
     RefundRequest,
     decode_refund_lines, encode_refund_lines,
 )
@@ -115,7 +115,7 @@ class TestPaymentProvider:
     def create_transfer(self, *, destination: str, amount_minor: int, currency: str, idempotency_key: str, group: str) -> str:
         """A simulated transfer to a test payout account (nothing leaves anywhere)."""
         if not destination.startswith("tacct_"):
-            raise ProviderError("The test provider pays only its own test payout accounts.")
+            raise ProviderRefused("The test provider pays only its own test payout accounts.")
         existing = self.find_transfer(group)
         if existing is not None:
             return existing

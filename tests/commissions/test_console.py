@@ -150,3 +150,11 @@ def test_the_audit_log_says_who_did_what_and_why(operator: Browser, orders: dict
     operator.post(f"/operator/shops/{orders['shop'].id}/suspend", {"reason": "fake reviews"})
     page = operator.get("/operator/audit").get_data(as_text=True)
     assert "op@example.com" in page and "fake reviews" in page
+
+
+@pytest.mark.parametrize("path", [
+    "/operator/commissions?to=9999-12-31", "/operator/commissions.csv?from=0001-01-01",
+    "/operator/reconciliation?to=9999-12-31", "/operator/reconciliation.csv?from=1999-12-31",
+])
+def test_dates_out_of_range_are_400s_not_500s(operator: Browser, path: str) -> None:
+    assert operator.get(path).status_code == 400

@@ -88,7 +88,7 @@ def test_a_customer_cannot_reach_any_payout_page_or_action(app: Any, earned: Any
 def test_curators_see_their_payouts(app: Any, earned: Any, database: Any) -> None:
     shop = earned(200_000)
     with app.test_request_context():
-        payout_runs.mark_manual_run_paid(run_manual(app).run)
+        payout_runs.mark_manual_run_paid(run_manual(app).run, actor_user_id=None)
     curator = Browser(app.test_client())
     curator.log_in(database.session.get(User, shop.user_id).email)
     page = curator.get("/me/earnings").get_data(as_text=True)

@@ -114,3 +114,8 @@ def test_the_payment_rows_of_a_clean_month_are_untouched_by_reconciling(app: Any
     before = [(p.id, p.amount_minor, p.status) for p in database.session.query(Payment).order_by(Payment.id)]
     reconcile(app)
     assert [(p.id, p.amount_minor, p.status) for p in database.session.query(Payment).order_by(Payment.id)] == before
+
+
+def test_a_date_out_of_range_is_refused_with_a_message(app: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["commissions", "reconcile", "--from", "2026-11-01", "--to", "9999-12-31"])
+    assert result.exit_code == 2 and "between 2000 and 2999" in result.output

@@ -203,6 +203,7 @@ def test_a_connect_payout_is_a_transfer_keyed_by_the_payout_and_a_retried_run_pa
                                            idempotency_key=f"vitrine-payout-{payout.id}", group=payout.reference)
     assert payout_runs.start_run(PayoutMethod.STRIPE, currency="USD", minimum_minor=100, provider=stripe_provider,
                                  started_by_user_id=None).reserved == []
+    frozen_clock.advance(minutes=11)
     recovered = payout_runs.recover(stripe_provider)
     assert [p.provider_reference for p in recovered.settled] == [made]
     assert database.session.get(type(payout), payout.id).status == PayoutStatus.SETTLED
