@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from commissions import ledger, rules
-from commissions.models import Commission, CommissionStatus, LedgerTransaction, LedgerTransfer, Payout, PayoutMethod, PayoutStatus
+from commissions.models import (
+    AccountKind, Commission, CommissionStatus, LedgerAccount, LedgerTransaction, LedgerTransfer, Payout, PayoutMethod, PayoutStatus,
+)
 from storefront.catalog.models import Product
 from storefront.extensions import db
 from storefront.orders.models import Order, OrderLine, OrderStatus
@@ -34,8 +36,11 @@ class Kind(StrEnum):
     PAYMENT_AMOUNT_DIFFERS = "payment amount differs from the provider's"
     PAYMENT_MISSING_AT_PROVIDER = "payment here missing at the provider"
     REFUND_MISSING_LOCALLY = "refund at the provider missing here"
+    REFUND_AMOUNT_DIFFERS = "refund amount differs from the provider's"
     PAYOUT_WITHOUT_TRANSFER = "payout without a matching transfer"
     TRANSFER_WITHOUT_PAYOUT = "transfer without a matching payout"
+    TRANSFER_AMOUNT_DIFFERS = "transfer amount differs from its payout"
+    PAYOUTS_VS_LEDGER = "payouts and the ledger disagree"
     LEDGER = "ledger does not balance"
 
 
@@ -162,12 +167,32 @@ def _check_commissions_in_period(report: Report, start: datetime, end: datetime)
 def _check_ledger(report: Report) -> None:
     for problem in ledger.check_ledger().problems:
         report.add(Kind.LEDGER, "ledger", problem)
+    _check_payouts_against_ledger(report)
     empty = db.session.scalars(
         select(LedgerTransaction.idempotency_key).outerjoin(LedgerTransfer, LedgerTransfer.transaction_id == LedgerTransaction.id)
         .where(LedgerTransfer.id.is_(None))
     )
     for key in empty:
         report.add(Kind.LEDGER, f"transaction {key}", "has no transfers")
+
+
+def _check_payouts_against_ledger(report: Report) -> None:
+    """What is in payout equals the reserved payouts; the platform's clearing account is back to zero once each payout settles."""
+    reserved = int(db.session.scalar(
+        select(func.coalesce(func.sum(Payout.amount_minor), 0)).where(Payout.status == PayoutStatus.RESERVED, Payout.currency == report.currency)
+    ) or 0)
+    in_payout = clearing = 0
+    for acct in db.session.scalars(select(LedgerAccount).where(
+        LedgerAccount.currency == report.currency, LedgerAccount.kind.in_([AccountKind.IN_PAYOUT, AccountKind.PAYOUTS_CLEARING]),
+    )):
+        if acct.kind == AccountKind.IN_PAYOUT:
+            in_payout += ledger.balance(acct)
+        else:
+            clearing += ledger.balance(acct)
+    if in_payout != reserved:
+        report.add(Kind.PAYOUTS_VS_LEDGER, "in_payout", f"{in_payout} in payout in the ledger, {reserved} in reserved payouts")
+    if clearing != 0:
+        report.add(Kind.PAYOUTS_VS_LEDGER, "payouts_clearing", f"{clearing} left in the platform's clearing account")
 
 
 def _check_provider(report: Report, records: ProviderRecords, provider_name: str, start: datetime, end: datetime) -> None:
@@ -189,10 +214,12 @@ def _check_provider(report: Report, records: ProviderRecords, provider_name: str
     for key, payment in local.items():
         if key not in records.payments:
             report.add(Kind.PAYMENT_MISSING_AT_PROVIDER, f"payment {key}", f"{payment.amount_minor} {payment.currency} here only")
-    known_refunds = set(db.session.scalars(select(Refund.reference).where(Refund.provider == provider_name)))
+    known_refunds = dict(db.session.execute(select(Refund.reference, Refund.amount_minor).where(Refund.provider == provider_name)).all())
     for reference, amount in records.refunds.items():
         if reference not in known_refunds:
             report.add(Kind.REFUND_MISSING_LOCALLY, f"refund {reference}", f"{amount} refunded at the provider, not here")
+        elif known_refunds[reference] != amount:
+            report.add(Kind.REFUND_AMOUNT_DIFFERS, f"refund {reference}", f"{known_refunds[reference]} here, {amount} at the provider")
     _check_transfers(report, records, start, end)
 
 
@@ -206,7 +233,7 @@ def _check_transfers(report: Report, records: ProviderRecords, start: datetime, 
         if payout is None:
             report.add(Kind.TRANSFER_WITHOUT_PAYOUT, f"transfer {transfer_id}", f"{amount} for {group or 'no payout reference'}")
         elif payout.amount_minor != amount:
-            report.add(Kind.PAYOUT_WITHOUT_TRANSFER, payout.reference, f"payout of {payout.amount_minor}, transfer of {amount}")
+            report.add(Kind.TRANSFER_AMOUNT_DIFFERS, payout.reference, f"payout of {payout.amount_minor}, transfer of {amount}")
     for reference, payout in settled.items():
         if reference not in records.transfers:
             report.add(Kind.PAYOUT_WITHOUT_TRANSFER, payout.reference, f"{payout.amount_minor} settled with {reference}, no such transfer")

@@ -119,3 +119,15 @@ def test_the_payment_rows_of_a_clean_month_are_untouched_by_reconciling(app: Any
 def test_a_date_out_of_range_is_refused_with_a_message(app: Any) -> None:
     result = app.test_cli_runner().invoke(args=["commissions", "reconcile", "--from", "2026-11-01", "--to", "9999-12-31"])
     assert result.exit_code == 2 and "between 2000 and 2999" in result.output
+
+
+def test_a_payout_whose_amount_was_changed_disagrees_with_the_ledger_and_its_transfer(app: Any, month: dict[str, Any], database: Any) -> None:
+    database.session.execute(text("UPDATE payouts SET amount_minor = amount_minor + 1"))
+    result = reconcile(app)
+    assert result.exit_code == 1 and "[transfer amount differs from its payout]" in result.output
+
+
+def test_a_reserved_payout_with_no_money_in_payout_is_reported(app: Any, month: dict[str, Any], database: Any) -> None:
+    database.session.execute(text("UPDATE payouts SET status = 'reserved'"))
+    result = reconcile(app)
+    assert result.exit_code == 1 and "[payouts and the ledger disagree] in_payout" in result.output
