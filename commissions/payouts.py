@@ -196,3 +196,20 @@ def stuck_payouts(method: PayoutMethod, *, reserved_before: datetime) -> list[Pa
         select(Payout).where(Payout.method == method, Payout.status == PayoutStatus.RESERVED, Payout.created_at < reserved_before)
         .order_by(Payout.id)
     ))
+
+
+def payout_statement(payout_id: int, user_id: int) -> tuple[Payout, list[tuple[Commission, str, str]]] | None:
+    """One of the curator's own payouts and the commissions it paid (order number, product); None when not theirs."""
+    from storefront.orders.models import Order, OrderLine
+
+    payout = db.session.get(Payout, payout_id)
+    if payout is None or payout.curator_user_id != user_id:
+        return None
+    rows = db.session.execute(
+        select(Commission, Order.number, OrderLine.title)
+        .join(Order, Order.id == Commission.order_id)
+        .join(OrderLine, OrderLine.id == Commission.order_line_id)
+        .where(Commission.payout_id == payout.id)
+        .order_by(Commission.id)
+    )
+    return payout, [(commission, number, title) for commission, number, title in rows]

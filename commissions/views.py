@@ -6,11 +6,11 @@ import io
 from collections.abc import Iterator
 from decimal import Decimal
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
 from commissions import rules, statements
-from commissions.payouts import payouts_for
+from commissions.payouts import payout_statement, payouts_for
 from storefront.catalog.models import Product
 from storefront.extensions import db
 from storefront.payments import services as payments
@@ -51,6 +51,16 @@ def earnings() -> str:
         payout_account=payments.find_connected_account(current_user.id, provider.name),
         payouts=payouts_for(current_user.id),
     )
+
+
+@blueprint.route("/me/payouts/<int(max=999999999):payout_id>")
+@login_required
+def payout_detail(payout_id: int) -> str:
+    found = payout_statement(payout_id, current_user.id)
+    if found is None:
+        abort(404, description="There is no such payout of yours.")
+    payout, lines = found
+    return render_template("commissions/payout.html", payout=payout, lines=lines)
 
 
 @blueprint.route("/me/payouts/connect", methods=["POST"])

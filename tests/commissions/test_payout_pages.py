@@ -120,3 +120,18 @@ def test_reconciliation_is_for_operators_only(app: Any, create_user: Any) -> Non
     shopper.log_in("shopper@example.com")
     assert shopper.get("/operator/reconciliation").status_code == 403
     assert shopper.get("/operator/reconciliation.csv").status_code == 403
+
+
+def test_a_curator_reads_the_statement_of_a_payout_and_nobody_else_can(app: Any, earned: Any, database: Any, create_user: Any) -> None:
+    shop = earned(200_000)
+    with app.test_request_context():
+        report = run_manual(app)
+        payout_id = report.reserved[0].id
+    curator = Browser(app.test_client())
+    curator.log_in(database.session.get(User, shop.user_id).email)
+    page = curator.get(f"/me/payouts/{payout_id}").get_data(as_text=True)
+    assert "What it paid" in page and "$100.00" in page
+    create_user(email="other@example.com")
+    other = Browser(app.test_client())
+    other.log_in("other@example.com")
+    assert other.get(f"/me/payouts/{payout_id}").status_code == 404
