@@ -11,7 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import case, func, select, union
 from sqlalchemy.sql import Select
 
-from commissions.models import PLATFORM_OWNER, AccountKind, Commission, LedgerAccount, LedgerTransfer
+from commissions import ledger
+from commissions.models import PLATFORM_OWNER, AccountKind, Commission, LedgerAccount
 from share.models import Click, OrderAttribution, ShareLink
 from storefront.extensions import db
 from storefront.money import Money
@@ -141,25 +142,11 @@ def sales_split(period: Period, currency: str) -> SalesSplit:
 
 def curator_balances_total(currency: str) -> Balances:
     """Every curator's pending, available and paid balances summed, in one query (all three kinds are credit-normal)."""
-    rows = db.session.execute(
-        select(
-            LedgerAccount.kind,
-            func.coalesce(func.sum(case(
-                (LedgerTransfer.credit_account_id == LedgerAccount.id, LedgerTransfer.amount_minor),
-                else_=-LedgerTransfer.amount_minor,
-            )), 0),
-        )
-        .join(LedgerTransfer, (LedgerTransfer.credit_account_id == LedgerAccount.id) | (LedgerTransfer.debit_account_id == LedgerAccount.id))
-        .where(
-            LedgerAccount.owner != PLATFORM_OWNER, LedgerAccount.currency == currency,
-            LedgerAccount.kind.in_([kind.value for kind in BALANCE_KINDS]),
-        )
-        .group_by(LedgerAccount.kind)
-    ).all()
-    totals = {kind: 0 for kind in BALANCE_KINDS}
-    for kind, amount in rows:
-        totals[AccountKind(kind)] = int(amount)
-    return Balances(*(Money(totals[kind], currency) for kind in BALANCE_KINDS))
+    totals = ledger.balances_by_kind(
+        LedgerAccount.owner != PLATFORM_OWNER, LedgerAccount.currency == currency,
+        LedgerAccount.kind.in_([kind.value for kind in BALANCE_KINDS]),
+    )
+    return Balances(*(Money(totals.get(kind, 0), currency) for kind in BALANCE_KINDS))
 
 
 def active_curators(period: Period, currency: str) -> int:

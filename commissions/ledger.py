@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
@@ -78,8 +79,8 @@ def balance(acct: LedgerAccount) -> int:
     return -signed if acct.kind in DEBIT_NORMAL else signed
 
 
-def curator_balances(user_id: int, currency: str) -> dict[AccountKind, int]:
-    """Every account of a curator in one query: kind → balance (zero when never used)."""
+def balances_by_kind(*conditions: Any) -> dict[AccountKind, int]:
+    """The summed balance of the accounts matching `conditions`, by kind, in one query (each read in its normal side)."""
     rows = db.session.execute(
         select(
             LedgerAccount.kind,
@@ -89,13 +90,16 @@ def curator_balances(user_id: int, currency: str) -> dict[AccountKind, int]:
             )), 0),
         )
         .join(LedgerTransfer, (LedgerTransfer.credit_account_id == LedgerAccount.id) | (LedgerTransfer.debit_account_id == LedgerAccount.id))
-        .where(LedgerAccount.owner == _owner(user_id), LedgerAccount.currency == currency)
+        .where(*conditions)
         .group_by(LedgerAccount.kind)
     ).all()
-    balances = dict.fromkeys(CURATOR_ACCOUNTS, 0)
-    for kind, signed in rows:
-        balances[AccountKind(kind)] = -int(signed) if kind in DEBIT_NORMAL else int(signed)
-    return balances
+    return {AccountKind(kind): -int(signed) if kind in DEBIT_NORMAL else int(signed) for kind, signed in rows}
+
+
+def curator_balances(user_id: int, currency: str) -> dict[AccountKind, int]:
+    """Every account of a curator: kind → balance (zero when never used)."""
+    found = balances_by_kind(LedgerAccount.owner == _owner(user_id), LedgerAccount.currency == currency)
+    return {kind: found.get(kind, 0) for kind in CURATOR_ACCOUNTS}
 
 
 @dataclass(frozen=True)

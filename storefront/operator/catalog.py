@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -111,6 +113,23 @@ def _render_form(form: ProductForm, product: Product | None, status: int) -> tup
     return render_template("operator/product_form.html", form=form, product=product), status
 
 
+def _save(form: Any, shown: Product | None, save: Callable[[], Product], done: str) -> Response | tuple[str, int]:
+    """Run the create or update; a refusal comes back on the form (400), success goes to the product's page."""
+    try:
+        product = save()
+    except admin.ProductError as error:
+        db.session.rollback()
+        _field_error(form, error.field, str(error))
+    except rules.RateError as error:
+        db.session.rollback()
+        form.commission_rate.errors.append(str(error))
+    else:
+        db.session.commit()
+        flash(done.format(sku=product.sku, title=product.title), "success")
+        return redirect(url_for(".edit_product", product_id=product.id))
+    return _render_form(form, shown, 400)
+
+
 @blueprint.route("/catalog/new", methods=["GET", "POST"])
 @operator_required
 def new_product() -> Response | tuple[str, int]:
@@ -121,24 +140,16 @@ def new_product() -> Response | tuple[str, int]:
     ok, rate = _parse_rate(form)
     if not (valid and ok):
         return _render_form(form, None, 400)
-    try:
+    def create() -> Product:
         product = admin.create_product(
             form.sku.data or "", _product_input(form), currency=current_app.config["CURRENCY"],
             actor_user_id=current_user.id, extra_details={"commission_rate_bps": rate} if rate is not None else None,
         )
         if rate is not None:
             rules.set_rate(RateScope.PRODUCT, product.id, rate)
-    except admin.ProductError as error:
-        db.session.rollback()
-        _field_error(form, error.field, str(error))
-    except rules.RateError as error:
-        db.session.rollback()
-        form.commission_rate.errors.append(str(error))  # type: ignore[attr-defined]
-    else:
-        db.session.commit()
-        flash(f"Product {product.sku} “{product.title}” created.", "success")
-        return redirect(url_for(".edit_product", product_id=product.id))
-    return _render_form(form, None, 400)
+        return product
+
+    return _save(form, None, create, "Product {sku} “{title}” created.")
 
 
 @blueprint.route("/catalog/<int(max=999999999):product_id>/edit", methods=["GET", "POST"])
@@ -161,22 +172,14 @@ def edit_product(product_id: int) -> Response | tuple[str, int]:
     if not (valid and ok):
         return _render_form(form, product, 400)
     extra: dict[str, object] = {"commission_rate_bps": {"from": current_rate, "to": rate}} if rate != current_rate else {}
-    try:
+    def update() -> Product:
         admin.update_product(product, _product_input(form), currency=current_app.config["CURRENCY"],
                              actor_user_id=current_user.id, extra_details=extra)
         if rate != current_rate:
             rules.set_rate(RateScope.PRODUCT, product.id, rate)
-    except admin.ProductError as error:
-        db.session.rollback()
-        _field_error(form, error.field, str(error))
-    except rules.RateError as error:
-        db.session.rollback()
-        form.commission_rate.errors.append(str(error))  # type: ignore[attr-defined]
-    else:
-        db.session.commit()
-        flash(f"Product {product.sku} saved.", "success")
-        return redirect(url_for(".edit_product", product_id=product.id))
-    return _render_form(form, product, 400)
+        return product
+
+    return _save(form, product, update, "Product {sku} saved.")
 
 
 # Import ---------------------------------------------------------------------------------------
