@@ -80,3 +80,29 @@ def test_form_fields_never_carry_attributes_that_say_none(browser: Any) -> None:
     for path in ("/login", "/signup", "/checkout"):
         page = browser.get(path, follow_redirects=True).get_data(as_text=True)
         assert '="None"' not in page, path
+
+
+@pytest.mark.parametrize("path", ["/", "/cart", "/login", "/no-such-page", "/healthz"])
+def test_every_response_carries_the_security_headers(browser: Any, path: str) -> None:
+    headers = browser.get(path).headers
+    policy = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in policy
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Strict-Transport-Security" not in headers  # plain http here; HSTS only behind https
+
+
+def test_hsts_is_sent_over_https(browser: Any) -> None:
+    headers = browser.client.get("/", base_url="https://localhost").headers
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_no_template_has_an_inline_script() -> None:
+    import re
+
+    from storefront.config import REPO_ROOT
+
+    for template in (REPO_ROOT / "templates").rglob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template
+        assert not re.search(r"\son[a-z]+=\"", text), template
