@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import re
 import secrets
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from flask import Request, Response, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from share.models import DeviceClass
+from storefront.throttle import network_of
 
 VISITOR_COOKIE = "vt_visitor"
 ATTRIBUTION_COOKIE = "vt_ref"
@@ -73,19 +73,6 @@ def _salt(purpose: str) -> bytes:
 def ip_hash(address: str | None) -> str:
     """A keyed hash of the IP: equal IPs compare equal, the IP itself cannot be read back."""
     return hmac.new(_salt("vitrine ip hash"), (address or "").encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def network_of(address: str | None) -> str:
-    """The unit one client controls: an IPv4 address, or an IPv6 /64 (one home or phone gets a whole /64)."""
-    try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
-        return address or ""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 def rate_limit_key(address: str | None) -> str:

@@ -65,6 +65,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "COMMISSION_DEFAULT_BPS": _int("COMMISSION_DEFAULT_BPS", 500),
         "COMMISSION_HOLD_DAYS": _int("COMMISSION_HOLD_DAYS", 30),
         "PAYOUT_MIN_MINOR": _int("PAYOUT_MIN_MINOR", 5000),
+        # Log-in attempts per account and per client network; sign-ups per client network.
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute"),
+        "LOGIN_IP_RATE_LIMIT": os.environ.get("LOGIN_IP_RATE_LIMIT", "30 per minute"),
+        "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "20 per hour"),
         "SHARE_CLICK_RATE_LIMIT": os.environ.get("SHARE_CLICK_RATE_LIMIT", "30 per minute"),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",

@@ -1,6 +1,9 @@
 """Creating users and checking their passwords."""
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 import logging
 
 from sqlalchemy import select
@@ -32,11 +35,20 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The list shipped beside this module: passwords people pick first, so attackers try first."""
+    lines = (Path(__file__).with_name("common_passwords.txt")).read_text().splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
 def check_password_rules(password: str) -> None:
     if len(password) < PASSWORD_MIN_LENGTH:
         raise WeakPassword(f"Use at least {PASSWORD_MIN_LENGTH} characters for your password.")
     if len(set(password)) < 4:
         raise WeakPassword("That password is too easy to guess; mix in more different characters.")
+    if password.lower() in common_passwords() or password.lower().replace(" ", "") in common_passwords():
+        raise WeakPassword("That password is on the list of the most common ones; choose one of your own.")
 
 
 def find_user_by_email(email: str) -> User | None:

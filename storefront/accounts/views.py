@@ -1,13 +1,14 @@
 """Sign up, log in, log out."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from storefront.accounts import services
 from storefront.accounts.forms import LoginForm, SignupForm
 from storefront.accounts.models import User
+from storefront import throttle
 from storefront.extensions import db, login_manager
 from storefront.navigation import safe_next_path
 
@@ -32,9 +33,21 @@ def _start_session(user: User) -> None:
     db.session.commit()  # what the sign-in hooks recorded (this browser, its touches)
 
 
+TOO_MANY = "Too many attempts from here. Wait a minute, then try again."
+
+
+def _throttled(*checks: tuple[str, str, str]) -> bool:
+    """True when any (config limit, namespace, value) is used up; every check is counted."""
+    results = [throttle.allow(current_app.config[limit], namespace, value) for limit, namespace, value in checks]
+    return not all(results)
+
+
 @blueprint.route("/signup", methods=["GET", "POST"])
 def signup() -> Response | tuple[str, int]:
     form = SignupForm()
+    if request.method == "POST" and _throttled(("SIGNUP_RATE_LIMIT", "signup-ip", throttle.network_of(request.remote_addr))):
+        form.email.errors = [TOO_MANY]
+        return render_template("accounts/signup.html", form=form), 429
     if form.validate_on_submit():
         try:
             user = services.create_user(form.email.data, form.display_name.data, form.password.data)
@@ -54,6 +67,13 @@ def signup() -> Response | tuple[str, int]:
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
     form = LoginForm()
+    if request.method == "POST" and _throttled(
+        ("LOGIN_IP_RATE_LIMIT", "login-ip", throttle.network_of(request.remote_addr)),
+        ("LOGIN_ACCOUNT_RATE_LIMIT", "login-account", services.normalize_email(str(request.form.get("email", ""))[:254])),
+    ):
+        # The same answer whether or not the account exists.
+        form.password.errors = [TOO_MANY]
+        return render_template("accounts/login.html", form=form), 429
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:

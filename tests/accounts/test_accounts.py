@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from storefront.accounts.models import Role, User
 from storefront.accounts.services import find_user_by_email
 from storefront.extensions import db
@@ -90,3 +92,44 @@ def test_create_operator_promotes_an_existing_customer(runner: Any, create_user:
     result = runner.invoke(args=["users", "create-operator", "bia@example.com"])
     assert result.exit_code == 0
     assert find_user_by_email("bia@example.com").is_operator  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("password", ["password1234", "Qwertyuiop", "correct horse battery staple", "1234567890"])
+def test_signup_refuses_a_common_password(browser: Any, password: str) -> None:
+    response = browser.sign_up(password=password)
+    assert response.status_code == 400
+    assert "most common" in response.get_data(as_text=True) or "too easy" in response.get_data(as_text=True)
+
+
+def test_log_in_is_throttled_per_account_with_the_same_answer_for_unknown_accounts(app: Any, create_user: Any, monkeypatch: Any) -> None:
+    from tests.conftest import Browser
+
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_RATE_LIMIT", "3 per minute")
+    create_user(email="ana@example.com")
+    pages = {}
+    for email in ("ana@example.com", "nobody@example.com"):
+        browser = Browser(app.test_client())
+        codes = [browser.post("/login", {"email": email, "password": "wrong password!"}).status_code for _ in range(4)]
+        assert codes == [400, 400, 400, 429], email
+        pages[email] = browser.post("/login", {"email": email, "password": "wrong password!"}).get_data(as_text=True)
+    assert "Too many attempts" in pages["ana@example.com"] and "Too many attempts" in pages["nobody@example.com"]
+
+
+def test_log_in_is_throttled_per_network(app: Any, create_user: Any, monkeypatch: Any) -> None:
+    from tests.conftest import Browser
+
+    monkeypatch.setitem(app.config, "LOGIN_IP_RATE_LIMIT", "2 per minute")
+    browser = Browser(app.test_client())
+    codes = [browser.post("/login", {"email": f"user{n}@example.com", "password": "wrong password!"}).status_code for n in range(3)]
+    assert codes == [400, 400, 429]
+
+
+def test_sign_up_is_throttled_per_network(app: Any, monkeypatch: Any) -> None:
+    from tests.conftest import Browser
+
+    monkeypatch.setitem(app.config, "SIGNUP_RATE_LIMIT", "1 per hour")
+    browser = Browser(app.test_client())
+    assert browser.sign_up(email="one@example.com").status_code == 302
+    browser.post("/logout")
+    browser._token = None
+    assert browser.sign_up(email="two@example.com").status_code == 429

@@ -105,7 +105,7 @@ def test_one_ipv6_network_shares_one_rate_limit(app: Any, create_shop: Any, shar
 
 
 def test_rate_limit_networks() -> None:
-    from share.visits import network_of
+    from storefront.throttle import network_of
 
     assert network_of("2001:db8:1:2:aaaa::1") == network_of("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
     assert network_of("2001:db8:1:3::1") != network_of("2001:db8:1:2::1")
