@@ -116,13 +116,22 @@ def _locked(payout: Payout) -> Payout:
     return payout
 
 
+def _finishing(payout: Payout, target: PayoutStatus) -> Payout | None:
+    """The reserved payout, locked and re-read, about to end as `target`; None when it already did (a replay)."""
+    payout = _locked(payout)
+    if payout.status_enum is target:
+        return None
+    if payout.status_enum is not PayoutStatus.RESERVED:
+        raise PayoutError(f"A {payout.status} payout cannot become {target.value}.")
+    return payout
+
+
 def settle(payout: Payout, provider_reference: str) -> bool:
     """in_payout → paid, through the platform's payouts_clearing; its commissions become paid. False when already settled."""
-    payout = _locked(payout)
-    if payout.status_enum is PayoutStatus.SETTLED:
+    found = _finishing(payout, PayoutStatus.SETTLED)
+    if found is None:
         return False
-    if payout.status_enum is not PayoutStatus.RESERVED:
-        raise PayoutError(f"A {payout.status} payout cannot be settled.")
+    payout = found
     clearing = ledger.account(None, AccountKind.PAYOUTS_CLEARING, payout.currency)
     ledger.post(Posting(f"payout:{payout.id}:settle", "payout_settle", "payout", payout.id, [
         Transfer(_acct(payout, AccountKind.IN_PAYOUT), clearing, payout.amount_minor),
@@ -141,11 +150,10 @@ def settle(payout: Payout, provider_reference: str) -> bool:
 
 def void(payout: Payout, reason: str) -> bool:
     """Nothing was paid: in_payout → available again. False when already voided."""
-    payout = _locked(payout)
-    if payout.status_enum is PayoutStatus.VOIDED:
+    found = _finishing(payout, PayoutStatus.VOIDED)
+    if found is None:
         return False
-    if payout.status_enum is not PayoutStatus.RESERVED:
-        raise PayoutError(f"A {payout.status} payout cannot be voided.")
+    payout = found
     ledger.post(Posting(f"payout:{payout.id}:void", "payout_void", "payout", payout.id, [
         Transfer(_acct(payout, AccountKind.IN_PAYOUT), _acct(payout, AccountKind.AVAILABLE), payout.amount_minor),
     ], memo=reason))

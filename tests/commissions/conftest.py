@@ -95,3 +95,26 @@ def balances(user_id: int) -> dict[str, int]:
     from commissions.ledger import curator_balances
 
     return {kind.value: amount for kind, amount in curator_balances(user_id, "USD").items()}
+
+
+def signed_in(app: Flask, email: str) -> Any:
+    """A test client signed in as this (existing) user."""
+    from tests.conftest import Browser
+
+    browser = Browser(app.test_client())
+    browser.log_in(email)
+    return browser
+
+
+@pytest.fixture
+def operator(app: Flask, create_user: Any) -> Any:
+    from storefront.accounts.models import Role
+
+    create_user(email="op@example.com", role=Role.OPERATOR)
+    return signed_in(app, "op@example.com")
+
+
+@pytest.fixture
+def shopper(app: Flask, create_user: Any) -> Any:
+    create_user(email="shopper@example.com")
+    return signed_in(app, "shopper@example.com")

@@ -91,6 +91,17 @@ def payment_event(app: Any, sale: dict[str, Any]) -> tuple[bytes, Any]:
         })
 
 
+def pay_committed(app: Any, sale: dict[str, Any]) -> None:
+    """The sale's payment event, delivered once and committed."""
+    from storefront.payments.webhooks import process_webhook
+
+    body, headers = payment_event(app, sale)
+    with app.test_request_context():
+        assert process_webhook("test", body, headers).outcome == "applied"
+        db.session.commit()
+        db.session.remove()
+
+
 def counts() -> tuple[int, int, int]:
     return (
         db.session.scalar(select(func.count()).select_from(Commission)) or 0,
@@ -125,13 +136,8 @@ def test_twenty_different_events_for_one_payment_still_post_once(app: Any, commi
 
 
 def test_two_mature_runs_at_once_mature_each_commission_once(app: Any, committed_sale: dict[str, Any], frozen_clock: Any) -> None:
-    from storefront.payments.webhooks import process_webhook
 
-    body, headers = payment_event(app, committed_sale)
-    with app.test_request_context():
-        assert process_webhook("test", body, headers).outcome == "applied"
-        db.session.commit()
-        db.session.remove()
+    pay_committed(app, committed_sale)
     frozen_clock.advance(days=31)
     results = run_at_once(app, lambda: run_maturation().matured, threads=2)
     assert all(isinstance(r, int) for r in results) and sum(results) == 2, results  # type: ignore[misc]
@@ -149,13 +155,8 @@ def test_an_operator_hold_decided_on_a_stale_page_sees_the_refund_that_came_firs
     from storefront.orders.services import find_order_by_number
     from storefront.payments.providers import active_provider
     from storefront.payments.services import refund_order
-    from storefront.payments.webhooks import process_webhook
 
-    body, headers = payment_event(app, committed_sale)
-    with app.test_request_context():
-        assert process_webhook("test", body, headers).outcome == "applied"
-        db.session.commit()
-        db.session.remove()
+    pay_committed(app, committed_sale)
 
     def refund_everything() -> None:
         with app.test_request_context():
@@ -212,13 +213,8 @@ def test_two_payout_runs_at_once_pay_each_curator_once(app: Any, committed_sale:
     from commissions import payout_runs
     from commissions.models import Payout, PayoutMethod
     from storefront.payments.providers import active_provider
-    from storefront.payments.webhooks import process_webhook
 
-    body, headers = payment_event(app, committed_sale)
-    with app.test_request_context():
-        assert process_webhook("test", body, headers).outcome == "applied"
-        db.session.commit()
-        db.session.remove()
+    pay_committed(app, committed_sale)
     frozen_clock.advance(days=31)
     with app.app_context():
         run_maturation()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from storefront.accounts.models import Role
+from tests.commissions.conftest import signed_in
 from tests.conftest import Browser
 
 
@@ -30,27 +30,9 @@ def operator_rules(app: Any) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def shopper(app: Any, create_user: Any) -> Browser:
-    create_user(email="shopper@example.com")
-    browser = Browser(app.test_client())
-    browser.log_in("shopper@example.com")
-    return browser
-
-
-@pytest.fixture
 def curator(app: Any, create_user: Any, create_shop: Any) -> Browser:
     create_shop(user=create_user(email="curator@example.com"), handle="cur")
-    browser = Browser(app.test_client())
-    browser.log_in("curator@example.com")
-    return browser
-
-
-@pytest.fixture
-def operator(app: Any, create_user: Any) -> Browser:
-    create_user(email="op@example.com", role=Role.OPERATOR)
-    browser = Browser(app.test_client())
-    browser.log_in("op@example.com")
-    return browser
+    return signed_in(app, "curator@example.com")
 
 
 def test_there_are_operator_pages_to_check(app: Any) -> None:

@@ -14,18 +14,9 @@ from sqlalchemy import select
 from commissions import services
 from share.models import Channel, LinkTarget
 from share.services import get_or_create_link
-from storefront.accounts.models import Role
 from storefront.orders.models import Order, OrderStatus
 from tests.conftest import Browser
 from tests.share.conftest import follow
-
-
-@pytest.fixture
-def operator(app: Any, create_user: Any) -> Browser:
-    create_user(email="op@example.com", role=Role.OPERATOR)
-    browser = Browser(app.test_client())
-    browser.log_in("op@example.com")
-    return browser
 
 
 def rows_of(operator: Browser, days: Any = 7) -> list[list[str]]:

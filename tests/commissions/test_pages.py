@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from commissions import rules
 from commissions.models import Commission, CommissionStatus, CuratorTier, RateScope
-from storefront.accounts.models import Role
 from storefront.audit.models import AuditEntry
-from tests.commissions.conftest import commissions_of
+from tests.commissions.conftest import commissions_of, signed_in
 from tests.conftest import Browser
 
 
@@ -26,17 +25,7 @@ def curator_sale(app: Any, create_user: Any, create_shop: Any, create_product: A
 
 @pytest.fixture
 def ana(app: Any) -> Browser:
-    browser = Browser(app.test_client())
-    browser.log_in("ana@example.com")
-    return browser
-
-
-@pytest.fixture
-def operator(app: Any, create_user: Any) -> Browser:
-    create_user(email="op@example.com", role=Role.OPERATOR)
-    browser = Browser(app.test_client())
-    browser.log_in("op@example.com")
-    return browser
+    return signed_in(app, "ana@example.com")
 
 
 def test_the_earnings_page_shows_the_ledgers_balances_and_each_movement(curator_sale: Any, ana: Browser, refund: Any) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from commissions import payout_runs, services
 from commissions.models import PayoutMethod
-from storefront.accounts.models import Role, User
+from storefront.accounts.models import User
 from storefront.payments.providers import active_provider
 from tests.commissions.conftest import balances
 from tests.conftest import Browser
@@ -26,14 +26,6 @@ def earned(create_shop: Any, create_product: Any, sell: Any, frozen_clock: Any, 
         database.session.commit()
         return shop
     return earn
-
-
-@pytest.fixture
-def operator(app: Any, create_user: Any) -> Browser:
-    create_user(email="op@example.com", role=Role.OPERATOR)
-    browser = Browser(app.test_client())
-    browser.log_in("op@example.com")
-    return browser
 
 
 def run_manual(app: Any) -> payout_runs.RunReport:

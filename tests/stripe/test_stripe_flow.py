@@ -70,6 +70,19 @@ def deliver_new_events(browser: Any, stripe_server: Any, seen: set[str], *types:
     return delivered
 
 
+def paid_through_stripe(browser: Any, stripe_server: Any, provider: Any, order: Any) -> tuple[Any, set[str]]:
+    """Open the order's Checkout Session, have the customer pay, deliver the signed event; returns the payment and the events seen."""
+    from storefront.extensions import db
+    from storefront.payments.services import start_payment
+
+    seen = {event["id"] for event in stripe_server.events()}
+    payment, _url = start_payment(order, provider)
+    db.session.commit()
+    stripe_server.pay(payment.reference)
+    deliver_new_events(browser, stripe_server, seen, "checkout.session.completed")
+    return payment, seen
+
+
 def test_checkout_payment_refunds_and_a_dashboard_refund_round_trip(
     browser: Any, stripe_server: Any, stripe_provider: Any, curator_order: Any, database: Any,
 ) -> None:
@@ -156,13 +169,9 @@ def test_two_refund_requests_of_the_same_amount_both_refund_and_a_retried_one_do
     browser: Any, stripe_server: Any, stripe_provider: Any, curator_order: Any, database: Any,
 ) -> None:
     from storefront.money import Money
-    from storefront.payments.services import refund_order, start_payment
+    from storefront.payments.services import refund_order
 
-    seen = {event["id"] for event in stripe_server.events()}
-    payment, _url = start_payment(curator_order, stripe_provider)
-    database.session.commit()
-    stripe_server.pay(payment.reference)
-    deliver_new_events(browser, stripe_server, seen, "checkout.session.completed")
+    payment, seen = paid_through_stripe(browser, stripe_server, stripe_provider, curator_order)
     order = database.session.get(type(curator_order), curator_order.id)
     first = refund_order(order, Money(1000, "USD"), stripe_provider, request_key="a" * 32)
     retried = refund_order(order, Money(1000, "USD"), stripe_provider, request_key="a" * 32)
@@ -177,13 +186,8 @@ def test_a_connect_payout_is_a_transfer_keyed_by_the_payout_and_a_retried_run_pa
 ) -> None:
     from commissions import payout_runs, payouts, services
     from commissions.models import PayoutMethod, PayoutRun, PayoutStatus
-    from storefront.payments.services import start_payment
 
-    seen = {event["id"] for event in stripe_server.events()}
-    payment, _url = start_payment(curator_order, stripe_provider)
-    database.session.commit()
-    stripe_server.pay(payment.reference)
-    deliver_new_events(browser, stripe_server, seen, "checkout.session.completed")
+    payment, seen = paid_through_stripe(browser, stripe_server, stripe_provider, curator_order)
     curator = database.session.scalar(select(Commission.curator_user_id))
     account_id = stripe_provider.create_connected_account(email="ana@example.com", user_id=curator)
     stripe_server.complete_onboarding(account_id)
@@ -217,13 +221,8 @@ def test_reconciliation_reads_stripes_own_charges_and_refunds(
     from datetime import UTC, datetime, timedelta
 
     from commissions.reconciliation import Kind, reconcile_with
-    from storefront.payments.services import start_payment
 
-    seen = {event["id"] for event in stripe_server.events()}
-    payment, _url = start_payment(curator_order, stripe_provider)
-    database.session.commit()
-    stripe_server.pay(payment.reference)
-    deliver_new_events(browser, stripe_server, seen, "checkout.session.completed")
+    payment, seen = paid_through_stripe(browser, stripe_server, stripe_provider, curator_order)
     intent = database.session.scalar(select(Payment.provider_payment_id).where(Payment.id == payment.id))
     dashboard_refund = stripe_server.refund_directly(intent, 700)  # its webhook never arrives
     # Stripe's records carry its own (wall-clock) times: look at a window around now.
