@@ -7,24 +7,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from commissions import ledger, payout_runs, payouts, reconciliation, services
+from commissions import ledger, payout_runs, payouts, reconciliation
+from commissions.maturation import run_maturation
 from commissions.models import PayoutMethod
 from storefront.money import Money
 from storefront.payments.providers import ProviderError, active_provider
-from storefront.extensions import db
 
 commissions_cli = AppGroup("commissions", help="The commission ledger.")
-
-
-def run_maturation() -> services.Maturation:
-    """Each curator in its own short transaction: one curator's lock at a time, one bad commission stops nothing."""
-    total = services.Maturation()
-    for user_id, currency in services.curators_with_due_commissions():
-        one = services.mature_for_curator(user_id, currency)
-        db.session.commit()
-        total.matured += one.matured
-        total.failed.update(one.failed)
-    return total
 
 
 @commissions_cli.command("mature")

@@ -16,10 +16,9 @@ from commissions.models import PLATFORM_OWNER, AccountKind, Commission, LedgerAc
 from share.models import Click, OrderAttribution, ShareLink
 from storefront.extensions import db
 from storefront.money import Money
-from storefront.orders.models import Order, OrderLine, OrderStatus
+from storefront.orders.models import Order, OrderLine, PAID_STATUSES
 from storefront.shops.models import Shop
 
-PAID_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
 #: The periods offered, in days: 1 is today (since midnight UTC), 7 and 30 are the last 7 and 30 days.
 PERIOD_DAYS = (1, 7, 30)
 DEFAULT_DAYS = 7

@@ -57,8 +57,9 @@ def account(user_id: int | None, kind: AccountKind, currency: str) -> LedgerAcco
 
 def lock_curator(user_id: int, currency: str) -> None:
     """Serialize postings for one curator: SELECT … FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the database)."""
-    _ensure_accounts(user_id, CURATOR_ACCOUNTS, currency)
+    # The platform's accounts first, in every transaction: two curators' first postings then never wait on each other crosswise.
     _ensure_accounts(None, [AccountKind.COMMISSION_EXPENSE, AccountKind.PAYOUTS_CLEARING], currency)
+    _ensure_accounts(user_id, CURATOR_ACCOUNTS, currency)
     list(db.session.scalars(
         select(LedgerAccount.id)
         .where(LedgerAccount.owner == _owner(user_id), LedgerAccount.currency == currency)

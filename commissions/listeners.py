@@ -6,6 +6,7 @@ from typing import Any
 from flask import current_app
 
 from commissions import services
+from commissions.analytics import facts
 from commissions.services import CommissionSettings
 from storefront.payments import signals
 
@@ -16,10 +17,12 @@ def settings_from_config(config: Any) -> CommissionSettings:
 
 def _on_order_paid(_sender: object, *, order: Any, payment: Any) -> None:
     services.earn_for_paid_order(order, payment, settings_from_config(current_app.config))
+    facts.refresh_order(order)
 
 
 def _on_order_refunded(_sender: object, *, order: Any, refund: Any) -> None:
     services.reverse_for_refund(order, refund)
+    facts.refresh_order(order)
 
 
 def _on_dispute_opened(_sender: object, *, order: Any, dispute_reference: str) -> None:
@@ -28,6 +31,7 @@ def _on_dispute_opened(_sender: object, *, order: Any, dispute_reference: str) -
 
 def _on_dispute_closed(_sender: object, *, order: Any, dispute_reference: str, won: bool) -> None:
     services.close_dispute(order, dispute_reference=dispute_reference, won=won)
+    facts.refresh_order(order)
 
 
 def _on_transfer_reversed(_sender: object, *, transfer_reference: str, reversed_minor: int | None) -> str:

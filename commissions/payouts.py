@@ -17,6 +17,7 @@ from commissions.models import (
     AccountKind, Commission, CommissionStatus, LedgerAccount, LedgerTransaction, LedgerTransfer, Payout, PayoutMethod, PayoutRun,
     PayoutStatus,
 )
+from commissions.notifications import messages as notifications
 from commissions.states import COMMISSION_STATES, PAYOUT_STATES
 from storefront.extensions import db
 
@@ -145,6 +146,7 @@ def settle(payout: Payout, provider_reference: str) -> bool:
             commission.status = CommissionStatus.PAID
         else:
             commission.payout_id = None  # reversed or held meanwhile: not what this payout paid
+    notifications.notify_payout_sent(payout)
     return True
 
 

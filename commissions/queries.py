@@ -10,11 +10,14 @@ from sqlalchemy import func, or_, select
 from commissions.models import (
     AccountKind, Commission, CommissionRate, CommissionStatus, LedgerAccount, LedgerTransfer, Payout, PayoutRun, RateScope,
 )
+from share.models import OrderAttribution
+from share.services import find_order_attribution
 from storefront.accounts.models import User
 from storefront.catalog.models import Category, Product
 from storefront.extensions import db
 from storefront.listing import Page, clamp_page, contains_pattern
 from storefront.orders.models import Order, OrderLine
+from storefront.payments.models import Refund, RefundLine
 from storefront.shops.models import Shop
 
 
@@ -66,6 +69,55 @@ def all_commissions(*, status: CommissionStatus | None, curator: str, start: dat
 
 def commissions_for_order(order_id: int) -> list[Commission]:
     return list(db.session.scalars(select(Commission).where(Commission.order_id == order_id).order_by(Commission.id)))
+
+
+def list_commissions_after(
+    *, after_id: int, limit: int, status: CommissionStatus | None = None, shop_handle: str = "",
+) -> list[CommissionRow]:
+    """Up to `limit` commissions with an id above `after_id`, oldest first (cursor pages stay stable as rows are added)."""
+    query = _commission_query(status, "", None, None).where(Commission.id > after_id)
+    if shop_handle.strip():
+        query = query.where(func.lower(Shop.handle) == shop_handle.strip().lstrip("@").lower())
+    return [CommissionRow(*row) for row in db.session.execute(query.order_by(Commission.id).limit(limit))]
+
+
+@dataclass(frozen=True)
+class RefundRecord:
+    refund: Refund
+    #: Order line id (None: shipping) → what this refund gave back on it.
+    lines: dict[int | None, int]
+
+
+@dataclass(frozen=True)
+class OrderChain:
+    """An order and what followed from it: who was credited and why, refunds, commissions, and the payouts that paid them."""
+
+    order: Order
+    attribution: OrderAttribution | None
+    refunds: list[RefundRecord]
+    commissions: list[Commission]
+    #: Payout id → payout, for the commissions that were paid.
+    payouts: dict[int, Payout]
+
+    @property
+    def payout_references(self) -> dict[int, str]:
+        return {payout_id: payout.reference for payout_id, payout in self.payouts.items()}
+
+
+def order_chain(order: Order) -> OrderChain:
+    """Everything the operator's order page and the admin API show about one order, in a handful of queries."""
+    commissions = commissions_for_order(order.id)
+    payout_ids = sorted({c.payout_id for c in commissions if c.payout_id})
+    payouts = {p.id: p for p in db.session.scalars(select(Payout).where(Payout.id.in_(payout_ids)))} if payout_ids else {}
+    refunds = list(db.session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)))
+    parts: dict[int, dict[int | None, int]] = {refund.id: {} for refund in refunds}
+    if refunds:
+        for line in db.session.scalars(select(RefundLine).where(RefundLine.refund_id.in_(parts)).order_by(RefundLine.id)):
+            parts[line.refund_id][line.order_line_id] = parts[line.refund_id].get(line.order_line_id, 0) + line.amount_minor
+    return OrderChain(
+        order=order, attribution=find_order_attribution(order.id),
+        refunds=[RefundRecord(refund, parts[refund.id]) for refund in refunds], commissions=commissions, payouts=payouts,
+    )
 
 
 def products_with_own_rates() -> list[tuple[Product, int]]:

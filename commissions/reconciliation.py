@@ -19,12 +19,11 @@ from commissions.models import (
 )
 from storefront.catalog.models import Product
 from storefront.extensions import db
-from storefront.orders.models import Order, OrderLine, OrderStatus
+from storefront.orders.models import Order, OrderLine, PAID_STATUSES
 from storefront.payments.models import Payment, PaymentStatus, Refund, RefundLine
 from storefront.payments.providers import PaymentProvider, ProviderRecords
 from storefront.shops.models import Shop
 
-PAID_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
 
 
 class Kind(StrEnum):

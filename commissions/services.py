@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from commissions import ledger, rules
+from commissions.analytics import facts
 from commissions.ledger import LedgerError, Posting, Transfer
 from commissions.models import AccountKind, Commission, CommissionStatus, CuratorTier
+from commissions.notifications import messages as notifications
 from commissions.states import BUCKET, COMMISSION_STATES
 from share.services import find_order_attribution
 from storefront import clock
@@ -114,6 +116,7 @@ def earn_for_paid_order(order: Order, payment: Payment, settings: CommissionSett
         if shop.id in under_review:
             reasons = [r for r in attribution.review_reasons if r.startswith(f"@{shop.handle}:")] if attribution else []
             hold(commission, reason="self-referral review: " + ("; ".join(reasons) or "weak signals"), actor_user_id=None)
+    notifications.notify_sale_paid(order, made)
     return made
 
 
@@ -184,6 +187,7 @@ def mature_for_curator(user_id: int, currency: str) -> Maturation:
     """
     ledger.lock_curator(user_id, currency)
     result = Maturation()
+    became_available: list[Commission] = []
     due = db.session.scalars(
         select(Commission).where(
             Commission.curator_user_id == user_id, Commission.currency == currency, Commission.status == S.PENDING,
@@ -202,6 +206,8 @@ def mature_for_curator(user_id: int, currency: str) -> Maturation:
             result.failed[commission.id] = str(error)
         else:
             result.matured += 1
+            became_available.append(commission)
+    notifications.notify_commissions_available(user_id, currency, became_available)
     return result
 
 
@@ -256,6 +262,7 @@ def release(commission: Commission, *, reason: str, actor_user_id: int | None) -
     if commission.status_enum is not S.HELD:
         raise CommissionError("Only a held commission can be released.")
     target = S.PENDING if commission.matures_at > clock.now() else S.AVAILABLE
+    first_time_available = target is S.AVAILABLE and commission.held_from == S.PENDING
     if commission.net_minor > 0:
         ledger.post(Posting(
             idempotency_key=f"release:commission:{commission.id}:{commission.holds}", kind="release", cause_type="commission",
@@ -265,6 +272,8 @@ def release(commission: Commission, *, reason: str, actor_user_id: int | None) -
     commission.held_from = None
     _move(commission, target, reason or "released")
     _audit(actor_user_id, "commission.release", commission, reason)
+    if first_time_available:
+        notifications.notify_commissions_available(commission.curator_user_id, commission.currency, [commission])
 
 
 def reject(commission: Commission, *, reason: str, actor_user_id: int | None) -> None:
@@ -282,8 +291,10 @@ def reject(commission: Commission, *, reason: str, actor_user_id: int | None) ->
             transfers=[Transfer(_acct(commission, "held"), _expense(commission.currency), amount, commission.id)],
         ))
         commission.reversed_minor += amount
+        notifications.notify_commissions_reversed([(commission, amount)], cause=f"reject:commission:{commission.id}", reason="reject")
     _move(commission, S.REJECTED, reason)
     _audit(actor_user_id, "commission.reject", commission, reason)
+    facts.refresh_orders([commission.order_id])
 
 
 def _audit(actor_user_id: int | None, action: str, commission: Commission, reason: str) -> None:
@@ -323,6 +334,7 @@ def reverse_for_refund(order: Order, refund: Refund) -> int:
     leaves exactly zero. A replay of the same refund posts nothing.
     """
     total = 0
+    reversals: list[tuple[Commission, int]] = []
     for commission in _order_commissions_locked(order):
         new_refunded = refunded_base(commission)
         if new_refunded <= commission.refunded_base_minor:
@@ -330,7 +342,10 @@ def reverse_for_refund(order: Order, refund: Refund) -> int:
         amount = commission.net_minor - target_net(commission, new_refunded)
         commission.refunded_base_minor = new_refunded
         if amount > 0 and commission.status_enum in BUCKET:
-            total += _reverse(commission, amount, key=f"refund:{refund.id}:commission:{commission.id}", memo=f"refund {refund.reference}")
+            taken = _reverse(commission, amount, key=f"refund:{refund.id}:commission:{commission.id}", memo=f"refund {refund.reference}")
+            total += taken
+            reversals.append((commission, taken))
+    notifications.notify_commissions_reversed(reversals, cause=f"refund:{refund.id}", reason="refund")
     return total
 
 
@@ -378,6 +393,7 @@ def hold_for_dispute(order: Order, *, dispute_reference: str) -> int:
 def close_dispute(order: Order, *, dispute_reference: str, won: bool) -> int:
     """Won: the commissions held for this dispute come back. Lost: every commission of the order is reversed, wherever it sits."""
     changed = 0
+    reversals: list[tuple[Commission, int]] = []
     for commission in _order_commissions_locked(order):
         if won:
             if commission.status_enum is S.HELD and commission.status_reason == _dispute_reason(dispute_reference):
@@ -385,7 +401,9 @@ def close_dispute(order: Order, *, dispute_reference: str, won: bool) -> int:
                 changed += 1
         elif commission.status_enum in BUCKET and commission.net_minor > 0:
             commission.refunded_base_minor = commission.base_minor
-            _reverse(commission, commission.net_minor, key=f"dispute:{dispute_reference}:commission:{commission.id}",
-                     memo=f"dispute {dispute_reference} lost")
+            taken = _reverse(commission, commission.net_minor, key=f"dispute:{dispute_reference}:commission:{commission.id}",
+                             memo=f"dispute {dispute_reference} lost")
+            reversals.append((commission, taken))
             changed += 1
+    notifications.notify_commissions_reversed(reversals, cause=f"dispute:{dispute_reference}", reason="dispute")
     return changed

@@ -61,6 +61,8 @@ class Movement:
     moved: str
     status: str
     reason: str
+    #: The ledger transfer's id: a statement read by cursor continues after it.
+    id: int
 
 
 def _movement_query(user_id: int):  # type: ignore[no-untyped-def]
@@ -88,6 +90,7 @@ def _movement(row) -> Movement:  # type: ignore[no-untyped-def]
     return Movement(
         at=transaction.created_at, order_number=number, product=title, kind=transaction.kind, label=label,
         amount=Money(signed, transfer.currency), moved=moved, status=commission.status, reason=transaction.memo,
+        id=transfer.id,
     )
 
 
@@ -99,6 +102,17 @@ def statement(user_id: int, *, page: int = 1, per_page: int = 50) -> Page[Moveme
         query.order_by(LedgerTransaction.created_at.desc(), LedgerTransfer.id.desc()).offset((page - 1) * per_page).limit(per_page)
     )
     return Page(items=[_movement(row) for row in rows], page=page, per_page=per_page, total=total)
+
+
+def movements_before(user_id: int, *, before_id: int | None = None, limit: int = 50) -> list[Movement]:
+    """Up to `limit` movements, newest first by id, each older than movement `before_id` (None: from the newest).
+
+    The id order is the order of posting, so a page never shifts when new movements arrive.
+    """
+    query = _movement_query(user_id)
+    if before_id is not None:
+        query = query.where(LedgerTransfer.id < before_id)
+    return [_movement(row) for row in db.session.execute(query.order_by(LedgerTransfer.id.desc()).limit(limit))]
 
 
 def all_movements(user_id: int, batch: int = 1000):  # type: ignore[no-untyped-def]

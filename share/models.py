@@ -90,6 +90,22 @@ class Click(Base):
     link: Mapped[ShareLink] = relationship(lazy="joined")
 
 
+class LinkHour(Base):
+    """Clicks on one link in one UTC hour: the dashboards read these, never the raw clicks.
+
+    `visitors` counts each browser once per link per day of the curator's calendar: a
+    visitor is counted in the hour of their first click of that local day. Hours (not days)
+    so that any viewer's whole-hour time zone can fold them into its own days.
+    """
+
+    __tablename__ = "link_hours"
+
+    link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True, index=True)
+    clicks: Mapped[int] = mapped_column(default=0)
+    visitors: Mapped[int] = mapped_column(default=0)
+
+
 class Touch(Base):
     """A moment a curator earned the right to be credited: a click, or an add-to-cart from their shop."""
 

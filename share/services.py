@@ -7,11 +7,12 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from share import rollups
 from share.attribution import (
     AttributionModel, BuyerSignals, SelfReferralVerdict, Touchpoint, decide, judge_self_referral,
 )
@@ -36,6 +37,10 @@ class ShareError(Exception):
     """A share request that cannot be met; the message is safe to show."""
 
 
+class TargetNotShareable(ShareError):
+    """Not the curator's shop, one of their looks, or a product in their shop."""
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -49,14 +54,23 @@ def _check_target(shop: Shop, target_type: LinkTarget, target_id: int) -> None:
         select(ShopItem.id).where(ShopItem.shop_id == shop.id, ShopItem.product_id == target_id)
     ):
         return
-    raise ShareError("You can only share your shop, your looks, and products in your shop.")
+    raise TargetNotShareable("You can only share your shop, your looks, and products in your shop.")
+
+
+def _link_key(shop: Shop, target_type: LinkTarget, target_id: int, channel: Channel) -> tuple[object, ...]:
+    return (ShareLink.shop_id == shop.id, ShareLink.target_type == target_type, ShareLink.target_id == target_id,
+            ShareLink.channel == channel)
+
+
+def find_share_link(shop: Shop, target_type: LinkTarget, target_id: int, channel: Channel) -> ShareLink | None:
+    """The link for (shop, target, channel) if it was made already."""
+    return db.session.scalar(select(ShareLink).where(*_link_key(shop, target_type, target_id, channel)))
 
 
 def get_or_create_link(shop: Shop, target_type: LinkTarget, target_id: int, channel: Channel) -> ShareLink:
     """The one link for (shop, target, channel): asking again returns the same code."""
-    key = (ShareLink.shop_id == shop.id, ShareLink.target_type == target_type, ShareLink.target_id == target_id,
-           ShareLink.channel == channel)
-    link = db.session.scalar(select(ShareLink).where(*key))
+    key = _link_key(shop, target_type, target_id, channel)
+    link = find_share_link(shop, target_type, target_id, channel)
     if link is not None:
         return link
     _check_target(shop, target_type, target_id)
@@ -118,22 +132,32 @@ class ClickFacts:
     user_id: int | None
 
 
-def record_click(link: ShareLink, facts: ClickFacts) -> Touch:
-    """Store one counted click and the attribution touch it gives the link's shop."""
-    since = clock.now() - UNIQUE_VISIT_WINDOW
-    seen = db.session.scalar(
-        select(Click.id).where(Click.link_id == link.id, Click.visitor_id == facts.visitor_id, Click.created_at >= since).limit(1)
+def record_click(link: ShareLink, facts: ClickFacts, *, at: datetime | None = None) -> Touch:
+    """Store one counted click and the attribution touch it gives the link's shop, both at `at` (default: now)."""
+    now = at or clock.now()
+    previous = db.session.scalar(
+        select(func.max(Click.created_at)).where(Click.visitor_id == facts.visitor_id, Click.link_id == link.id)
     )
     click = Click(
-        link_id=link.id, visitor_id=facts.visitor_id, referrer_host=facts.referrer_host[:255],
-        device_class=facts.device_class, ip_hash=facts.ip_hash, unique_visit=seen is None,
+        link_id=link.id, visitor_id=facts.visitor_id, referrer_host=facts.referrer_host[:255], created_at=now,
+        device_class=facts.device_class, ip_hash=facts.ip_hash,
+        unique_visit=previous is None or previous < now - UNIQUE_VISIT_WINDOW,
     )
     db.session.add(click)
     db.session.flush()
-    touch = Touch(visitor_id=facts.visitor_id, user_id=facts.user_id, shop_id=link.shop_id, click_id=click.id, kind=TouchKind.CLICK)
+    rollups.count_click(click, first_of_day=rollups.first_click_of_day(previous, now, rollups.curator_zone(link.shop.user)))
+    touch = Touch(visitor_id=facts.visitor_id, user_id=facts.user_id, shop_id=link.shop_id, click_id=click.id, kind=TouchKind.CLICK,
+                  created_at=now)
     db.session.add(touch)
     db.session.flush()
     return touch
+
+
+def find_click(link: ShareLink, visitor_id: str, at: datetime) -> Click | None:
+    """The click this visitor made on this link at exactly this instant, if it was stored."""
+    return db.session.scalar(
+        select(Click).where(Click.link_id == link.id, Click.visitor_id == visitor_id, Click.created_at == at).limit(1)
+    )
 
 
 def record_cart_touch(shop_id: int, visitor_id: str, user_id: int | None) -> Touch:

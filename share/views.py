@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import datetime
+from pathlib import Path
 
 import segno
 from flask import Blueprint, Response, abort, after_this_request, current_app, redirect, render_template, request
@@ -10,9 +12,12 @@ from flask_login import current_user, login_required, user_logged_in
 from limits import parse as parse_limit
 
 from share import services, visits
+from share.destinations import recent_destinations
 from share.models import Channel, LinkTarget, Touch
 from share.panel import build_panel
 from share.services import ClickFacts, ShareError
+from share.spool import ClickSpool, new_spooled_click
+from storefront import clock, outage
 from storefront.extensions import db, limiter
 from storefront.shops import services as shops
 from storefront.shops.models import Shop
@@ -34,36 +39,86 @@ def _under_rate_limit(key: str) -> bool:
 
 @blueprint.route("/s/<code>", methods=["GET", "HEAD"])
 def follow(code: str) -> Response:
-    link = services.find_link(code)
+    try:
+        link = services.find_link(code)
+        destination = services.link_destination(link) if link is not None else None
+    except outage.DATABASE_UNAVAILABLE as error:
+        return _follow_without_database(code, error)
     if link is None:
         abort(404, description="This share link does not exist. It may have been mistyped — the store is still here.")
-    destination = services.link_destination(link)
     if destination is None:
         # A suspended shop or a target that is gone: the visitor still lands in the store, unattributed.
+        recent_destinations.forget(code)
         return redirect("/", 302)
+    recent_destinations.remember(code, destination)
     response = redirect(destination, 302)
     if not visits.is_countable(request):
         return response
+    # Decided up front so that a click spooled after an uncertain commit is recognised by the replay.
+    visitor, clicked_at = visits.current_visitor_id(request), clock.now()
     try:
         if not _under_rate_limit(visits.rate_limit_key(request.remote_addr)):
             log.warning("share click over the rate limit on link %s", link.id)
             return response
         facts = ClickFacts(
-            visitor_id=visits.current_visitor_id(request), referrer_host=visits.referrer_host(request),
+            visitor_id=visitor, referrer_host=visits.referrer_host(request),
             device_class=visits.device_class(request.headers.get("User-Agent", "")),
             ip_hash=visits.ip_hash(request.remote_addr),
             user_id=current_user.id if current_user.is_authenticated else None,
         )
-        touch = services.record_click(link, facts)
+        touch = services.record_click(link, facts, at=clicked_at)
         if current_user.is_authenticated:
             services.remember_visitor(current_user.id, facts.visitor_id, window=visits.attribution_window())
         db.session.commit()
         _remember_touch(response, touch)
+    except outage.DATABASE_UNAVAILABLE as error:
+        # The database went away after the lookup: keep the click for `flask share replay-spool`.
+        outage.discard_transaction()
+        log.warning("could not record a click on share link code %s: %s", code, outage.describe(error))
+        _spool_click(code, response, visitor, clicked_at)
     except Exception:
         # The visitor must land whatever happens to the bookkeeping.
         db.session.rollback()
         log.exception("could not record a click on share link %s", link.id)
     return response
+
+
+def _follow_without_database(code: str, error: Exception) -> Response:
+    """The database is down: land on the link's last known destination (else the store's home) and spool the click."""
+    outage.discard_transaction()
+    log.warning("share link %s followed while the database is unavailable: %s", code, outage.describe(error))
+    response = redirect(recent_destinations.find(code) or "/", 302)
+    if not visits.is_countable(request):
+        return response
+    try:
+        under_limit = _under_rate_limit(visits.rate_limit_key(request.remote_addr))
+    except Exception:
+        log.exception("could not check the click rate limit on share link code %s", code)
+        return response
+    if not under_limit:
+        log.warning("share click over the rate limit on link code %s", code)
+        return response
+    _spool_click(code, response, visits.current_visitor_id(request), clock.now())
+    return response
+
+
+def _spool_click(code: str, response: Response, visitor: str, clicked_at: datetime) -> None:
+    """Keep the click in the instance folder's spool, and give a new browser the visitor id it was spooled with."""
+    facts = ClickFacts(
+        visitor_id=visitor, referrer_host=visits.referrer_host(request),
+        device_class=visits.device_class(request.headers.get("User-Agent", "")), ip_hash=visits.ip_hash(request.remote_addr),
+        user_id=None,
+    )
+    spooled = new_spooled_click(code, facts, clicked_at)
+    try:
+        ClickSpool(Path(current_app.instance_path)).append(spooled)
+    except OSError:
+        # The visitor must land whatever happens to the bookkeeping.
+        log.exception("could not spool click %s on share link code %s", spooled.id, code)
+        return
+    if visits.visitor_id(request) is None:
+        visits.write_visitor_cookie(response, request, visitor)
+    log.info("click %s on share link code %s spooled", spooled.id, code)
 
 
 def _qr_for(code: str) -> segno.QRCode:

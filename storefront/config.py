@@ -55,6 +55,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         "PAYMENT_PROVIDER": os.environ.get("PAYMENT_PROVIDER", "test"),
         "CURRENCY": os.environ.get("CURRENCY", "USD").upper(),
+        # The store's calendar (operators' analytics) and new accounts' time zone until they choose one.
+        "STORE_TIME_ZONE": os.environ.get("STORE_TIME_ZONE", "UTC"),
         "ORDER_PAYMENT_TIMEOUT_MINUTES": _int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30),
         "SHIPPING_FLAT_MINOR": _int("SHIPPING_FLAT_MINOR", 990),
         "SHIPPING_FREE_FROM_MINOR": _int("SHIPPING_FREE_FROM_MINOR", 10000),
@@ -65,12 +67,21 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "COMMISSION_DEFAULT_BPS": _int("COMMISSION_DEFAULT_BPS", 500),
         "COMMISSION_HOLD_DAYS": _int("COMMISSION_HOLD_DAYS", 30),
         "PAYOUT_MIN_MINOR": _int("PAYOUT_MIN_MINOR", 5000),
+        # Notification e-mails: SMTP when set (smtp://user:pass@host:587?starttls=1, smtps://…), else the log.
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "SMTP_FROM": os.environ.get("SMTP_FROM", "Vitrine <no-reply@localhost>"),
         # Log-in attempts per account and per client network; sign-ups per client network.
         "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute"),
         "LOGIN_IP_RATE_LIMIT": os.environ.get("LOGIN_IP_RATE_LIMIT", "30 per minute"),
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "20 per hour"),
         "SHARE_CLICK_RATE_LIMIT": os.environ.get("SHARE_CLICK_RATE_LIMIT", "30 per minute"),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # Log lines as plain text, or as one JSON object per line for a log collector.
+        "LOG_FORMAT": _choice("LOG_FORMAT", "text", {"text", "json"}),
+        # Requests per minute per client network and per token, on every /api/v1 endpoint.
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "300 per minute"),
+        # Comma-separated origins allowed to call the API from a browser; empty: CORS is off.
+        "API_CORS_ORIGINS": os.environ.get("API_CORS_ORIGINS", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "TEST_PAYMENT_WEBHOOK_SECRET": os.environ.get("TEST_PAYMENT_WEBHOOK_SECRET", ""),
@@ -84,6 +95,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": scheme,
         "SESSION_COOKIE_SECURE": scheme == "https",
         "SESSION_COOKIE_HTTPONLY": True,
+        # A signed-in session ends after this many days even if the browser keeps its cookie.
+        "SESSION_MAX_AGE_DAYS": _int("SESSION_MAX_AGE_DAYS", 30),
+        # Operators moving money type their password again when they last did longer ago than this.
+        "REAUTH_MINUTES": _int("REAUTH_MINUTES", 15),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,

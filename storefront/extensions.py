@@ -30,6 +30,8 @@ def create_database_engine(url: str, **options: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 15}, **options)
         _configure_sqlite(engine)
         return engine
+    # An unreachable server must fail fast (a 503 page), not hold the request for minutes.
+    options.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, pool_pre_ping=True, **options)
 
 

@@ -12,8 +12,10 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from storefront.checkout.cart import cart_quantity, read_cart
-from storefront.extensions import db
+from storefront import outage
+from storefront.extensions import db, login_manager
 from storefront.money import Money
+from storefront.problems import problem_response, wants_problem
 from storefront.shops.services import shop_product_ids
 
 log = logging.getLogger(__name__)
@@ -41,9 +43,13 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
+    for error_class in outage.DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, database_unavailable)
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[str, int]:
+    def csrf_error(error: CSRFError) -> Response | tuple[str, int]:
+        if wants_problem():
+            return problem_response(400, "Send the X-CSRFToken header with a request signed in by cookie, or use a bearer token.")
         message = "Your form expired or was sent from another site. Please reload the page and try again."
         return render_error(400, message), 400
 
@@ -51,6 +57,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException) -> Response | tuple[str, int]:
         if error.code is None or error.code < 400:
             return error.get_response()
+        if wants_problem():
+            allowed = error.get_response().headers.get("Allow")
+            return problem_response(error.code, error.description or "", headers={"Allow": allowed} if allowed else None)
         response = error.get_response()
         body = render_error(error.code, error.description or "")
         response.set_data(body)
@@ -61,7 +70,22 @@ def init_app(app: Flask) -> None:
     def unexpected_error(error: Exception) -> tuple[str, int]:
         log.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
+        if wants_problem():
+            return problem_response(500, "Something went wrong on our side; we have been told about it.")  # type: ignore[return-value]
         return render_error(500, "We have been told about it. Please try again in a moment."), 500
+
+
+def database_unavailable(error: Exception) -> Response:
+    """Any page while the database is away: 503 with Retry-After instead of a 500, and nothing half-written."""
+    log.error("database unavailable on %s %s: %s", request.method, request.path, outage.describe(error))
+    outage.discard_transaction()
+    headers = {"Retry-After": str(outage.RETRY_AFTER_SECONDS)}
+    if wants_problem():
+        return problem_response(503, "The store is briefly unavailable. Please try again in a moment.", headers=headers)
+    # The page must not need the database: it shows the header of a visitor who is not signed in.
+    _forget_signed_in_user()
+    body = render_error(503, "We cannot reach our records right now. Please try again in a minute.")
+    return Response(body, status=503, headers=headers, mimetype="text/html")
 
 
 FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -77,7 +101,18 @@ def refuse_nul_bytes() -> None:
 
 
 def render_error(code: int, message: str) -> str:
-    return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, "Error"), message=message)
+    try:
+        return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, "Error"), message=message)
+    except outage.DATABASE_UNAVAILABLE:
+        # The signed-in header needs the database, which is away too: draw the page as a visitor's.
+        _forget_signed_in_user()
+        return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, "Error"), message=message)
+
+
+def _forget_signed_in_user() -> None:
+    """For the rest of this request only (the session cookie is untouched): nobody is signed in."""
+    outage.discard_transaction()
+    login_manager._update_request_context_with_user()
 
 
 def format_money(value: Money) -> str:

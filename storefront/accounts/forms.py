@@ -18,3 +18,7 @@ class SignupForm(FlaskForm):
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)])

@@ -27,6 +27,8 @@ class User(UserMixin, Base):
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.CUSTOMER)
+    #: An IANA zone name ("America/Sao_Paulo"): the user's days on dashboards and times on pages.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     @property

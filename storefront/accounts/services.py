@@ -1,11 +1,11 @@
 """Creating users and checking their passwords."""
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 
-import logging
-
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -65,6 +65,7 @@ def create_user(email: str, display_name: str, password: str, role: Role = Role.
         display_name=display_name.strip(),
         password_hash=generate_password_hash(password),
         role=role,
+        time_zone=current_app.config["STORE_TIME_ZONE"] if has_app_context() else "UTC",
     )
     db.session.add(user)
     db.session.flush()

@@ -1,12 +1,14 @@
 """Sign up, log in, log out."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import login_required, login_user, logout_user
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from storefront.accounts import services
-from storefront.accounts.forms import LoginForm, SignupForm
+from storefront.accounts import services, sessions
+from storefront.accounts.forms import ConfirmPasswordForm, LoginForm, SignupForm
 from storefront.accounts.models import User
 from storefront import throttle
 from storefront.extensions import db, login_manager
@@ -16,11 +18,21 @@ blueprint = Blueprint("accounts", __name__)
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = "Please log in to see that page."
+#: The session cookie's key for the server-side session's token.
+SESSION_TOKEN = "sid"
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The user of this browser's session, while that session is open on the server."""
+    token = session.get(SESSION_TOKEN)
+    if not user_id.isdigit() or not isinstance(token, str):
+        return None
+    found = sessions.find_active(int(user_id), token, timedelta(days=current_app.config["SESSION_MAX_AGE_DAYS"]))
+    if found is None:
+        return None
+    g.user_session = found
+    return found.user
 
 
 def _start_session(user: User) -> None:
@@ -29,8 +41,9 @@ def _start_session(user: User) -> None:
     kept = {key: session[key] for key in ("cart", "placed_orders") if key in session}
     session.clear()
     session.update(kept)
+    session[SESSION_TOKEN] = sessions.open_session(user)
     login_user(user)
-    db.session.commit()  # what the sign-in hooks recorded (this browser, its touches)
+    db.session.commit()  # the session row, and what the sign-in hooks recorded (this browser, its touches)
 
 
 TOO_MANY = "Too many attempts from here. Wait a minute, then try again."
@@ -88,14 +101,49 @@ def login() -> Response | tuple[str, int]:
 @blueprint.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    token = session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        sessions.revoke(token)
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("catalog.home"))
 
 
+@blueprint.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere() -> Response:
+    ended = sessions.revoke_all(current_user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(f"You are logged out on every device ({ended} session{'s' if ended != 1 else ''} ended).", "info")
+    return redirect(url_for("accounts.login"))
+
+
 @blueprint.route("/account")
 @login_required
-def account() -> Response:
-    return redirect(url_for("orders.history"))
+def account() -> str:
+    return render_template("accounts/account.html", open_sessions=sessions.active_count(current_user.id))
+
+
+@blueprint.route("/confirm-password", methods=["GET", "POST"])
+@login_required
+def confirm_password() -> Response | tuple[str, int]:
+    """Type the password again before an action that wants a recent one; then back to where it was asked."""
+    form = ConfirmPasswordForm()
+    if request.method == "POST" and _throttled(("LOGIN_ACCOUNT_RATE_LIMIT", "login-account", current_user.email)):
+        form.password.errors = [TOO_MANY]
+        return render_template("accounts/confirm_password.html", form=form), 429
+    if form.validate_on_submit():
+        user_session = sessions.current()
+        if user_session is not None and services.authenticate(current_user.email, form.password.data) is not None:
+            sessions.confirm_password(user_session)
+            db.session.commit()
+            flash("Thank you: you can go on.", "success")
+            return redirect(safe_next_path(request.args.get("next")))
+        form.password.errors.append("That is not your password.")
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/confirm_password.html", form=form), status
 

@@ -12,6 +12,10 @@ from storefront.extensions import db
 from storefront.listing import Page, clamp_page, contains_pattern
 
 
+#: The largest id an integer column holds; a larger one cannot exist.
+MAX_ID = 2**31 - 1
+
+
 class ProductNotFound(LookupError):
     pass
 
@@ -100,9 +104,8 @@ def list_category_products(category: Category, sort: ProductSort, page: int, per
     return _paginate(query, sort, page, per_page)
 
 
-def search_products(text: str, sort: ProductSort, page: int, per_page: int) -> Page[Product]:
-    """Active products whose every word appears in the title, description or SKU (case-insensitive)."""
-    query = select(Product).where(Product.active.is_(True))
+def _matching(query: Select[tuple[Product]], text: str) -> Select[tuple[Product]]:
+    """Keep the products whose every word of `text` (the first 8) appears in the title, description or SKU."""
     for word in text.split()[:8]:
         pattern = contains_pattern(word)
         query = query.where(
@@ -112,4 +115,25 @@ def search_products(text: str, sort: ProductSort, page: int, per_page: int) -> P
                 Product.sku.ilike(pattern, escape="\\"),
             )
         )
-    return _paginate(query, sort, page, per_page)
+    return query
+
+
+def search_products(text: str, sort: ProductSort, page: int, per_page: int) -> Page[Product]:
+    """Active products whose every word appears in the title, description or SKU (case-insensitive)."""
+    return _paginate(_matching(select(Product).where(Product.active.is_(True)), text), sort, page, per_page)
+
+
+def get_product_by_id(product_id: int) -> Product:
+    """An active product (as get_product_by_slug); ids beyond the column's range are simply not found."""
+    product = db.session.get(Product, product_id) if 0 < product_id <= MAX_ID else None
+    if product is None or not product.active:
+        raise ProductNotFound(str(product_id))
+    return product
+
+
+def list_products_after(after_id: int, limit: int, *, text: str = "", category: Category | None = None) -> list[Product]:
+    """Active products with an id above `after_id`, by id (stable cursor pages), matching `text` as search does."""
+    query = select(Product).where(Product.active.is_(True), Product.id > after_id)
+    if category is not None:
+        query = query.where(Product.category_id == category.id)
+    return list(db.session.scalars(_matching(query, text).order_by(Product.id).limit(limit)))

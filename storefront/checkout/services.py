@@ -5,6 +5,10 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+from flask import Request, current_app
+
+from share import visits
+from share.attribution import AttributionModel
 from storefront.money import Money
 from storefront.orders import services as orders
 from storefront.orders.models import Order
@@ -49,6 +53,17 @@ class Referral:
 
     shopper: Shopper
     settings: AttributionSettings
+
+
+def referral_from_visit(request: Request, user_id: int | None) -> Referral:
+    """What this request's signed attribution cookies, visitor cookie and account say (the web checkout and the API alike)."""
+    cookie = visits.read_attribution(request)
+    settings = AttributionSettings(
+        model=AttributionModel(current_app.config["ATTRIBUTION_MODEL"]), window=visits.attribution_window(),
+        salt=visits.identity_salt(),
+    )
+    shopper = Shopper(touch_ids=cookie.touch_ids if cookie else [], visitor_id=visits.visitor_id(request), user_id=user_id)
+    return Referral(shopper=shopper, settings=settings)
 
 
 def check_out(

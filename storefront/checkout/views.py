@@ -7,15 +7,14 @@ from werkzeug.wrappers import Response
 
 from storefront.checkout import cart as carts
 from storefront.checkout.forms import AddToCartForm, CartLineForm, CheckoutForm
-from storefront.checkout.services import Referral, StoreSettings, check_out, release_expired_reservations
+from storefront.checkout.services import Referral, StoreSettings, check_out, referral_from_visit, release_expired_reservations
 from storefront.extensions import db
 from storefront.navigation import safe_next_path
 from storefront.orders.access import remember_placed_order
 from storefront.orders.services import CustomerDetails, OrderError
 from storefront.payments.providers import ProviderError, active_provider
 from share import visits
-from share.attribution import AttributionModel
-from share.services import AttributionSettings, Shopper, preview_referrer, record_cart_touch, touch_still_counts
+from share.services import preview_referrer, record_cart_touch, touch_still_counts
 from storefront.shops.services import find_attributing_shop_id
 
 blueprint = Blueprint("checkout", __name__)
@@ -41,13 +40,7 @@ def _user_id() -> int | None:
 
 
 def _referral() -> Referral:
-    cookie = visits.read_attribution(request)
-    settings = AttributionSettings(
-        model=AttributionModel(current_app.config["ATTRIBUTION_MODEL"]), window=visits.attribution_window(),
-        salt=visits.identity_salt(),
-    )
-    shopper = Shopper(touch_ids=cookie.touch_ids if cookie else [], visitor_id=visits.visitor_id(request), user_id=_user_id())
-    return Referral(shopper=shopper, settings=settings)
+    return referral_from_visit(request, _user_id())
 
 
 def _cart() -> carts.Cart:

@@ -20,7 +20,8 @@ from storefront.extensions import db
 from storefront.listing import page_number
 from storefront.money import Money
 from storefront.navigation import safe_next_path
-from storefront.operator.access import operator_required
+from commissions.maturation import run_maturation
+from storefront.operator.access import moves_money, operator_required, password_confirmation_needed
 from storefront.payments.providers import ProviderError, active_provider
 
 blueprint = Blueprint("operator_commissions", __name__, url_prefix="/operator")
@@ -53,6 +54,17 @@ def commission_list() -> str:
         "operator/commissions.html", listing=listing, status=status, curator=curator, statuses=list(CommissionStatus),
         date_from=request.args.get("from", ""), date_to=request.args.get("to", ""),
     )
+
+
+@blueprint.route("/commissions/mature", methods=["POST"])
+@operator_required
+def mature_now() -> Response:
+    """What `flask commissions mature` does, for an operator who does not want to wait for cron."""
+    result = run_maturation()
+    flash(f"{result.matured} commission(s) became available.", "success")
+    for commission_id, problem in sorted(result.failed.items()):
+        flash(f"Commission {commission_id} stays pending: {problem}", "error")
+    return redirect(url_for(".commission_list"), 303)
 
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -103,6 +115,8 @@ def decide(commission_id: int, action: str) -> Response:
     commission = queries.find_commission(commission_id)
     if commission is None:
         abort(404, description="There is no such commission.")
+    if action == "reject" and (confirm := password_confirmation_needed()) is not None:
+        return confirm
     reason = request.form.get("reason", "").strip()[:255]
     try:
         getattr(services, action)(commission, reason=reason, actor_user_id=current_user.id)
@@ -223,6 +237,7 @@ def payouts_csv() -> Response:
 
 @blueprint.route("/payouts/run", methods=["POST"])
 @operator_required
+@moves_money
 def start_payout_run() -> Response:
     raw = request.form.get("method", "")
     if raw not in set(PayoutMethod):
@@ -275,6 +290,7 @@ def payout_run_csv(run_id: int) -> Response:
 
 @blueprint.route("/payouts/<int(max=999999999):run_id>/paid", methods=["POST"])
 @operator_required
+@moves_money
 def mark_run_paid(run_id: int) -> Response:
     run = _run_or_404(run_id)
     try:
@@ -289,6 +305,7 @@ def mark_run_paid(run_id: int) -> Response:
 
 @blueprint.route("/payouts/lines/<int(max=999999999):payout_id>/failed", methods=["POST"])
 @operator_required
+@moves_money
 def mark_payout_failed(payout_id: int) -> Response:
     payout = queries.find_payout(payout_id)
     if payout is None:

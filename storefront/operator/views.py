@@ -8,9 +8,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 
 from commissions import queries as curator_queries
-from commissions.queries import commissions_for_order
-from share.services import find_order_attribution
-from storefront.audit.services import actor_emails, all_audit_entries, audit_page, record_audit
+from storefront.audit.services import actor_emails, all_audit_entries, audit_page
 from storefront.exports import csv_response
 from storefront.listing import page_number
 from storefront.money import Money, MoneyError
@@ -19,7 +17,7 @@ from storefront.orders.models import Order, OrderStatus
 from storefront.payments import services as payments
 from storefront.payments.providers import ProviderError, active_provider
 from storefront.extensions import db
-from storefront.operator.access import operator_required
+from storefront.operator.access import moves_money, operator_required
 from storefront.shops import services as shops
 from storefront.shops.forms import ReasonForm
 from storefront.shops.models import Shop
@@ -149,16 +147,16 @@ def order_detail(number: str) -> str:
     order = orders.find_order_by_number(number) if len(number) <= 20 else None
     if order is None:
         abort(404, description="There is no such order.")
-    commissions = commissions_for_order(order.id)
+    chain = curator_queries.order_chain(order)
     return render_template(
-        "operator/order.html", order=order, attribution=find_order_attribution(order.id),
-        commissions=commissions, refund_token=secrets.token_hex(16),
-        payout_references=curator_queries.payout_references([c.payout_id for c in commissions if c.payout_id]),
+        "operator/order.html", order=order, attribution=chain.attribution,
+        commissions=chain.commissions, refund_token=secrets.token_hex(16), payout_references=chain.payout_references,
     )
 
 
 @blueprint.route("/orders/<number>/refund", methods=["POST"])
 @operator_required
+@moves_money
 def refund(number: str) -> Response:
     """Refund the whole order, an amount, or chosen lines, through the payment provider; recorded from its event."""
     order = orders.find_order_by_number(number) if len(number) <= 20 else None
@@ -175,15 +173,12 @@ def refund(number: str) -> Response:
         return redirect(back)
     try:
         amount, lines = _refund_request(order)
-        payments.refund_order(order, amount, active_provider(), reason=reason, lines=lines, request_key=token)
+        payments.refund_order_by_operator(order, amount, active_provider(), actor_user_id=current_user.id, reason=reason,
+                                          lines=lines, request_key=token)
     except (orders.OrderError, ProviderError, MoneyError) as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(back)
-    record_audit(
-        actor_user_id=current_user.id, action="order.refund", subject_type="order", subject_id=order.id, reason=reason,
-        details={"amount_minor": amount.minor if amount else None, "lines": {str(k): v for k, v in (lines or {}).items()}},
-    )
     db.session.commit()
     flash("Refund sent to the payment provider; it shows here once the provider confirms it.", "success")
     return redirect(back)

@@ -22,6 +22,10 @@ class OrderStatus(StrEnum):
     EXPIRED = "expired"
 
 
+#: Orders that were paid, whatever refunds came after.
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+
+
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
@@ -51,7 +55,7 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     #: A pending order past this time is expired and its reserved stock released.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"

@@ -34,11 +34,19 @@ class EmptyCart(OrderError):
     pass
 
 
-class ProductUnavailable(OrderError):
+class LineError(OrderError):
+    """A problem with one requested line: `product_id` says which, so a caller can point at it."""
+
+    def __init__(self, message: str, product_id: int | None = None) -> None:
+        super().__init__(message)
+        self.product_id = product_id
+
+
+class ProductUnavailable(LineError):
     pass
 
 
-class OutOfStock(OrderError):
+class OutOfStock(LineError):
     pass
 
 
@@ -131,12 +139,12 @@ def place_order(
     for line in sorted(lines, key=lambda l: l.product_id):
         product = products.get(line.product_id)
         if product is None or not product.active or product.currency != currency:
-            raise ProductUnavailable("A product in your cart is no longer sold. Please review your cart.")
+            raise ProductUnavailable("A product in your cart is no longer sold. Please review your cart.", line.product_id)
         if not _reserve_stock(product.id, line.quantity):
             db.session.refresh(product)
             left = max(product.stock, 0)
             detail = f"only {left} left" if left else "it is sold out"
-            raise OutOfStock(f"Not enough stock of “{product.title}”: {detail}.")
+            raise OutOfStock(f"Not enough stock of “{product.title}”: {detail}.", product.id)
         line_total = product.price.times(line.quantity)
         subtotal += line_total
         order_lines.append(

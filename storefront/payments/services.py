@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from storefront.audit.services import record_audit
 from storefront.extensions import db
 from storefront.money import Money
 from storefront.orders import services as orders
@@ -15,7 +16,9 @@ from storefront.orders.models import Order, OrderStatus
 from storefront.payments import signals
 from storefront.listing import Page, clamp_page
 from storefront.payments.models import ConnectedAccount, Payment, PaymentStatus, Refund, RefundLine, WebhookEvent
-from storefront.payments.providers import EventKind, PaymentEvent, PaymentProvider, ProviderError, RefundFact, RefundRequest
+from storefront.payments.providers import (
+    EventKind, PaymentEvent, PaymentProvider, ProviderError, ProviderRefused, RefundFact, RefundRequest,
+)
 from storefront.payments.states import transition_payment
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,13 @@ def get_payment(provider: str, reference: str) -> Payment:
     if payment is None:
         raise PaymentNotFound(reference)
     return payment
+
+
+def find_latest_payment(order: Order, provider: str) -> Payment | None:
+    """The order's most recent attempt with this provider (a declined one may be tried again, as on its page)."""
+    return db.session.scalar(
+        select(Payment).where(Payment.order_id == order.id, Payment.provider == provider).order_by(Payment.id.desc()).limit(1)
+    )
 
 
 def find_order_payment(order: Order) -> Payment | None:
@@ -228,11 +238,28 @@ def apply_dispute(event: PaymentEvent) -> str:
         log.warning("dispute %s on payment %s, which did not pay order %s", event.dispute.reference, payment.reference, order.number)
         return "needs review: dispute on a charge the order did not keep"
     if event.kind is EventKind.DISPUTE_OPENED:
+        if _dispute_already_closed(event.provider, event.dispute.reference):
+            # Its close arrived (or was applied) first: holding now would hold for good.
+            return f"ignored: dispute {event.dispute.reference} was already closed"
         signals.dispute_opened.send(None, order=order, dispute_reference=event.dispute.reference)
         log.warning("order %s: dispute %s opened", order.number, event.dispute.reference)
         return "needs review: dispute opened"
     signals.dispute_closed.send(None, order=order, dispute_reference=event.dispute.reference, won=bool(event.dispute.won))
-    return f"applied: dispute {'won' if event.dispute.won else 'lost'}"
+    return _dispute_closed_outcome(event.dispute.reference, bool(event.dispute.won))
+
+
+def _dispute_closed_outcome(reference: str, won: bool) -> str:
+    return f"applied: dispute {'won' if won else 'lost'} ({reference})"
+
+
+def _dispute_already_closed(provider: str, reference: str) -> bool:
+    """Whether this dispute's close was applied: its event's recorded outcome names it."""
+    return db.session.scalar(
+        select(WebhookEvent.id).where(
+            WebhookEvent.provider == provider,
+            WebhookEvent.outcome.in_([_dispute_closed_outcome(reference, won) for won in (True, False)]),
+        ).limit(1)
+    ) is not None
 
 
 def apply_account_updated(event: PaymentEvent) -> str:
@@ -311,7 +338,7 @@ def refund_order(
     """Ask the provider to refund part or all of a paid order, by amount or by chosen lines; recorded from its event."""
     payment = find_order_payment(order)
     if payment is None or payment.provider != provider.name:
-        raise ProviderError("This order has no successful payment with this provider to refund.")
+        raise ProviderRefused("This order has no successful payment with this provider to refund.")
     if lines:
         check_refund_lines(order, lines)
         amount = Money(sum(lines.values()), order.currency)
@@ -326,6 +353,40 @@ def refund_order(
     return provider.refund(RefundRequest(
         payment=payment, amount_minor=amount.minor, reason=reason, lines=dict(lines or {}), idempotency_key=key,
     ))
+
+
+def refund_order_by_operator(
+    order: Order, amount: Money | None, provider: PaymentProvider, *, actor_user_id: int, reason: str,
+    lines: dict[int, int] | None = None, request_key: str | None = None,
+) -> str:
+    """`refund_order` on an operator's behalf (the console and the admin API), with the audit entry naming them."""
+    reference = refund_order(order, amount, provider, reason=reason, lines=lines, request_key=request_key)
+    record_audit(
+        actor_user_id=actor_user_id, action="order.refund", subject_type="order", subject_id=order.id, reason=reason,
+        details={"amount_minor": amount.minor if amount else None, "lines": {str(k): v for k, v in (lines or {}).items()}},
+    )
+    return reference
+
+
+def refund_amounts_for_quantities(order: Order, quantities: dict[int, int]) -> dict[int, int]:
+    """Order line id → amount to give back for that many units: quantity × unit price, capped at what is left on the line.
+
+    Raises OrderError for a line of another order, more units than were bought, or a line already refunded in full.
+    """
+    left = refundable_by_line(order)
+    by_id = {line.id: line for line in order.lines}
+    amounts = {}
+    for line_id, quantity in quantities.items():
+        line = by_id.get(line_id)
+        if line is None:
+            raise orders.OrderError(f"Line {line_id} is not a line of this order.")
+        if not 0 < quantity <= line.quantity:
+            raise orders.OrderError(f"Line {line_id} ({line.title}) has {line.quantity} unit(s); refund 1 to {line.quantity}.")
+        amount = min(line.unit_price_minor * quantity, left[line_id])
+        if amount <= 0:
+            raise orders.OrderError(f"Line {line_id} ({line.title}) is already refunded in full.")
+        amounts[line_id] = amount
+    return amounts
 
 
 # Curators' payout accounts --------------------------------------------------------------------

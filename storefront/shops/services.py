@@ -51,6 +51,18 @@ class HandleTaken(ShopError):
     pass
 
 
+class ShopFull(ShopError):
+    """The shop holds SHOP_MAX_ITEMS products already."""
+
+
+class ProductUnavailable(ShopError):
+    """The product is not (any more) in the store's catalog."""
+
+
+class ItemNotInShop(ShopError):
+    pass
+
+
 class ShopNotFound(LookupError):
     pass
 
@@ -168,7 +180,7 @@ def _lock(shop: Shop) -> None:
 def _item(shop: Shop, product_id: int) -> ShopItem:
     item = db.session.scalar(select(ShopItem).where(ShopItem.shop_id == shop.id, ShopItem.product_id == product_id))
     if item is None:
-        raise ShopError("That product is not in your shop.")
+        raise ItemNotInShop("That product is not in your shop.")
     return item
 
 
@@ -185,10 +197,10 @@ def add_item(shop: Shop, product_id: int, *, max_items: int, note: str = "") -> 
         return existing, False
     product = db.session.get(Product, product_id)
     if product is None or not product.active:
-        raise ShopError("This product is not in the store's catalog any more.")
+        raise ProductUnavailable("This product is not in the store's catalog any more.")
     count = db.session.scalar(select(func.count()).select_from(ShopItem).where(ShopItem.shop_id == shop.id)) or 0
     if count >= max_items:
-        raise ShopError(
+        raise ShopFull(
             f"Your shop is full: it holds at most {max_items} products. Remove one to make room — a tight selection sells better."
         )
     item = ShopItem(shop_id=shop.id, product_id=product_id, note=clean_text(note, NOTE_MAX_LENGTH, "note"), position=count)
@@ -219,7 +231,7 @@ def move_item(shop: Shop, product_id: int, offset: int) -> None:
     items = list(shop.items)
     index = next((i for i, item in enumerate(items) if item.product_id == product_id), None)
     if index is None:
-        raise ShopError("That product is not in your shop.")
+        raise ItemNotInShop("That product is not in your shop.")
     target = index + offset
     if 0 <= target < len(items):
         items[index], items[target] = items[target], items[index]
@@ -233,6 +245,15 @@ def reorder_items(shop: Shop, product_ids: list[int]) -> None:
     if sorted(product_ids) != sorted(items):
         raise ShopError("The new order must list every product in your shop exactly once. Reload the page and try again.")
     _renumber([items[product_id] for product_id in product_ids])
+
+
+def place_item(shop: Shop, product_id: int, position: int) -> None:
+    """Move an item to this 0-based position (past the end means last); the others keep their order."""
+    others = [item.product_id for item in shop.items if item.product_id != product_id]
+    if len(others) == len(shop.items):
+        raise ItemNotInShop("That product is not in your shop.")
+    others.insert(min(position, len(others)), product_id)
+    reorder_items(shop, others)
 
 
 def shop_product_ids(user_id: int) -> set[int]:
@@ -294,6 +315,14 @@ def delete_look(shop: Shop, look: Look) -> None:
     db.session.delete(look)
     db.session.flush()
     db.session.expire(shop, ["looks"])
+
+
+def get_look_by_id(shop: Shop, look_id: int) -> Look:
+    """One of this shop's looks; another shop's look is as good as missing."""
+    look = db.session.scalar(select(Look).where(Look.shop_id == shop.id, Look.id == look_id))
+    if look is None:
+        raise LookNotFound(str(look_id))
+    return look
 
 
 def get_look(shop: Shop, slug: str) -> Look:

@@ -118,3 +118,20 @@ def operator(app: Flask, create_user: Any) -> Any:
 def shopper(app: Flask, create_user: Any) -> Any:
     create_user(email="shopper@example.com")
     return signed_in(app, "shopper@example.com")
+
+
+def paid_under_review(sell: Callable[..., Any], shop: Any, product: Any, database: Any) -> Any:
+    """An order from `shop` whose attribution is under self-referral review, then paid with the test card."""
+    from share.models import OrderAttribution, SelfReferral
+    from storefront.payments.providers import active_provider
+    from storefront.payments.services import start_payment
+
+    order = sell(shop, (product, 1), pay=False)
+    database.session.add(OrderAttribution(
+        order_id=order.id, shop_id=shop.id, rule="last_click", self_referral=SelfReferral.REVIEW,
+        review_reasons=[f"@{shop.handle}: the curator's e-mail"], review_shop_ids=[shop.id], explanation="test",
+    ))
+    database.session.commit()
+    payment, _url = start_payment(order, active_provider())
+    active_provider().pay(order=order, reference=payment.reference, card_number=TEST_CARD)  # type: ignore[attr-defined]
+    return order

@@ -149,21 +149,25 @@ def test_clicks_before_the_period_are_left_out(app: Any, operator: Browser, crea
 
 
 def test_balances_sum_every_curators_pending_available_and_paid(
-    operator: Browser, create_shop: Any, create_product: Any, sell: Any, frozen_clock: Any, database: Any,
+    app: Any, operator: Browser, create_shop: Any, create_product: Any, sell: Any, frozen_clock: Any, database: Any,
 ) -> None:
     big, small, tiny = (create_product(price_minor=p, stock=10) for p in (200_000, 100_000, 40_000))
     sell(create_shop(big, handle="ana"), (big, 1))            # earns 100.00
     frozen_clock.advance(days=31)
-    services.mature_due()
-    database.session.commit()
+    with app.app_context():  # maturing notifies the curator (its e-mail reads the app's config)
+        services.mature_due()
+        database.session.commit()
+    operator.log_in("op@example.com")                         # a month went by: a new session
     run_path = operator.post("/operator/payouts/run", {"method": "manual"}).headers["Location"]
     operator.post(run_path + "/paid")                         # ana's 100.00 is paid
     sell(create_shop(small, handle="bia"), (small, 1))        # earns 50.00
     frozen_clock.advance(days=31)
-    services.mature_due()
-    database.session.commit()                                 # bia's 50.00 is available
+    with app.app_context():
+        services.mature_due()
+        database.session.commit()                             # bia's 50.00 is available
     sell(create_shop(tiny, handle="caio"), (tiny, 1))         # earns 20.00, pending
     sell(create_shop(tiny, handle="dora"), (tiny, 1))         # earns 20.00, pending
+    operator.log_in("op@example.com")
     found = figures(operator)
     assert (found[("balances", "pending")], found[("balances", "available")], found[("balances", "paid")]) == ("40.00", "50.00", "100.00")
     page = operator.get("/operator/").get_data(as_text=True)

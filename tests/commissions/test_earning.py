@@ -11,7 +11,7 @@ from commissions import rules, services
 from commissions.listeners import settings_from_config
 from commissions.models import Commission, CommissionStatus, LedgerTransaction, RateScope
 from share.models import OrderAttribution, SelfReferral
-from tests.commissions.conftest import balances, commissions_of
+from tests.commissions.conftest import balances, commissions_of, paid_under_review
 
 #: One request context for the whole test keeps the objects it makes attached to one session.
 pytestmark = pytest.mark.usefixtures("request_context")
@@ -82,19 +82,9 @@ def test_a_suspended_shop_earns_nothing(create_user: Any, create_shop: Any, crea
 
 
 def test_an_order_under_self_referral_review_earns_on_hold(create_shop: Any, create_product: Any, sell: Any, database: Any) -> None:
-    from storefront.payments.providers import active_provider
-    from storefront.payments.services import start_payment
-
     product = create_product()
     shop = create_shop(product, handle="ana")
-    order = sell(shop, (product, 1), pay=False)
-    database.session.add(OrderAttribution(
-        order_id=order.id, shop_id=shop.id, rule="last_click", self_referral=SelfReferral.REVIEW,
-        review_reasons=["@ana: the curator's e-mail"], review_shop_ids=[shop.id], explanation="test",
-    ))
-    database.session.commit()
-    payment, _url = start_payment(order, active_provider())
-    active_provider().pay(order=order, reference=payment.reference, card_number="4242424242424242")  # type: ignore[attr-defined]
+    order = paid_under_review(sell, shop, product, database)
     commission = commissions_of(order)[0]
     assert commission.status == CommissionStatus.HELD and "self-referral review" in commission.status_reason
     assert balances(shop.user_id)["held"] == commission.earned_minor and balances(shop.user_id)["pending"] == 0

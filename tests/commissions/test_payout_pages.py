@@ -14,16 +14,19 @@ from storefront.payments.providers import active_provider
 from tests.commissions.conftest import balances
 from tests.conftest import Browser
 
+OPERATOR = "op@example.com"
+
 
 @pytest.fixture
-def earned(create_shop: Any, create_product: Any, sell: Any, frozen_clock: Any, database: Any) -> Any:
+def earned(app: Any, create_shop: Any, create_product: Any, sell: Any, frozen_clock: Any, database: Any) -> Any:
     def earn(price_minor: int) -> Any:
         product = create_product(price_minor=price_minor, stock=100)
         shop = create_shop(product)
         sell(shop, (product, 1))
         frozen_clock.advance(days=31)
-        services.mature_due()
-        database.session.commit()
+        with app.app_context():  # maturing notifies the curator (its e-mail reads the app's config)
+            services.mature_due()
+            database.session.commit()
         return shop
     return earn
 
@@ -36,6 +39,7 @@ def run_manual(app: Any) -> payout_runs.RunReport:
 
 def test_an_operator_runs_a_manual_file_downloads_it_and_marks_it_paid(earned: Any, operator: Browser) -> None:
     shop = earned(200_000)
+    operator.log_in(OPERATOR)  # a month went by: a new session
     run_path = operator.post("/operator/payouts/run", {"method": "manual"}).headers["Location"]
     rows = list(csv.reader(io.StringIO(operator.get(run_path + ".csv").get_data(as_text=True))))
     assert rows[0] == ["curator", "email", "amount", "currency", "reference"] and rows[1][2:4] == ["100.00", "USD"]
@@ -46,6 +50,7 @@ def test_an_operator_runs_a_manual_file_downloads_it_and_marks_it_paid(earned: A
 
 def test_an_operator_marks_one_line_failed_with_a_reason(app: Any, earned: Any, operator: Browser) -> None:
     shop = earned(200_000)
+    operator.log_in(OPERATOR)  # a month went by: a new session
     report = run_manual(app)
     payout_id = report.reserved[0].id
     refused = operator.post(f"/operator/payouts/lines/{payout_id}/failed", {"reason": ""}, follow_redirects=True)
@@ -91,6 +96,7 @@ def test_the_reconciliation_page_lists_discrepancies_with_a_csv(app: Any, earned
     from sqlalchemy import text
 
     earned(200_000)
+    operator.log_in(OPERATOR)  # a month went by: a new session
     clean = operator.get("/operator/reconciliation?from=2026-11-01&to=2026-12-31").get_data(as_text=True)
     assert "Everything reconciles" in clean and "Gross sales" in clean
     database.session.execute(text("UPDATE commissions SET earned_minor = earned_minor + 7"))

@@ -93,6 +93,13 @@ def test_a_friend_buys_through_a_whatsapp_link_and_the_curator_cannot_self_refer
     statement = ana.locator(".statement").inner_text()
     assert friend_order in statement and "Earned (pending)" in statement and own_order not in statement
 
+    # Her stats, on her phone: the friend's order through WhatsApp (her own purchase is not a friend's).
+    ana.goto("/me/dashboard?days=7")
+    channels = ana.get_by_role("table", name="What each channel brought").inner_text()
+    assert "WhatsApp" in channels
+    assert ana.locator(".balances div", has_text="Friends who bought").locator("dd.price").inner_text() == "1"
+    assert ana.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
     # Signed out, from the same phone and with another e-mail: flagged for an operator.
     ana.get_by_role("button", name="Log out").click()
     ana.goto(link_path)

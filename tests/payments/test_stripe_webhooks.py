@@ -156,7 +156,7 @@ def test_a_dispute_is_flagged_and_a_lost_one_closes(browser: Any, stripe_order: 
     dispute = stripe_object("dispute", id="dp_1", payment_intent="pi_1", amount=order.total_minor, status="needs_response")
     deliver(browser, stripe_event("charge.dispute.created", dispute))
     deliver(browser, stripe_event("charge.dispute.closed", {**dispute, "status": "lost"}))
-    assert outcomes(database)[1:] == ["needs review: dispute opened", "applied: dispute lost"]
+    assert outcomes(database)[1:] == ["needs review: dispute opened", "applied: dispute lost (dp_1)"]
 
 
 def test_account_updated_tracks_a_curators_payouts(browser: Any, stripe_on: Any, create_user: Any, database: Any) -> None:
@@ -192,7 +192,7 @@ def test_a_closed_inquiry_is_not_a_lost_dispute(browser: Any, stripe_order: Any,
     deliver(browser, completed(order))
     dispute = stripe_object("dispute", id="dp_2", payment_intent="pi_1", amount=order.total_minor, status="warning_closed")
     deliver(browser, stripe_event("charge.dispute.closed", dispute))
-    assert outcomes(database)[-1] == "applied: dispute won"
+    assert outcomes(database)[-1] == "applied: dispute won (dp_2)"
 
 
 def test_a_signed_charge_without_an_id_is_a_400_not_a_500(browser: Any, stripe_on: Any) -> None:

@@ -1,0 +1,99 @@
+"""Clicks rolled up per link per UTC hour: counted in the click's own transaction, rebuildable from the raw clicks.
+
+Both paths use one rule, so a rebuild reproduces the incremental numbers exactly: every
+counted click adds one click to its hour; a visitor adds one visitor to the hour of their
+first click on that link in each day of the curator's calendar.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from share.models import Click, DeviceClass, LinkHour, ShareLink
+from storefront import localtime
+from storefront.accounts.models import User
+from storefront.extensions import db
+from storefront.shops.models import Shop
+
+#: Links rebuilt per round trip: bounds the memory a rebuild of every shop needs.
+REBUILD_BATCH = 200
+
+
+def hour_of(instant: datetime) -> datetime:
+    return instant.replace(minute=0, second=0, microsecond=0)
+
+
+def curator_zone(user: User) -> ZoneInfo:
+    """The curator's calendar; a name we no longer know falls back to UTC rather than losing the click."""
+    try:
+        return localtime.zone(user.time_zone)
+    except localtime.UnknownZone:
+        return localtime.zone("UTC")
+
+
+def first_click_of_day(previous: datetime | None, now: datetime, tz: ZoneInfo) -> bool:
+    return previous is None or localtime.local_date(previous, tz) != localtime.local_date(now, tz)
+
+
+def count_click(click: Click, *, first_of_day: bool) -> None:
+    """Add one click (and one visitor when it is the visitor's first of the day) to the link's hour, atomically."""
+    if click.device_class == DeviceClass.BOT:
+        return
+    values = {"link_id": click.link_id, "hour": hour_of(click.created_at), "clicks": 1, "visitors": int(first_of_day)}
+    dialect = db.session.get_bind().dialect.name
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(LinkHour).values(**values)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[LinkHour.link_id, LinkHour.hour],
+        set_={"clicks": LinkHour.clicks + upsert.excluded.clicks, "visitors": LinkHour.visitors + upsert.excluded.visitors},
+    )
+    db.session.execute(upsert)
+
+
+def _links_with_zones(shop_ids: Iterable[int] | None) -> list[tuple[int, ZoneInfo]]:
+    query = select(ShareLink.id, User).join(Shop, Shop.id == ShareLink.shop_id).join(User, User.id == Shop.user_id)
+    if shop_ids is not None:
+        query = query.where(ShareLink.shop_id.in_(list(shop_ids)))
+    return [(link_id, curator_zone(user)) for link_id, user in db.session.execute(query.order_by(ShareLink.id))]
+
+
+def _rolled_up(zones: dict[int, ZoneInfo]) -> dict[tuple[int, datetime], list[int]]:
+    hours: dict[tuple[int, datetime], list[int]] = {}
+    last_day: dict[tuple[int, str], date] = {}
+    clicks = db.session.execute(
+        select(Click.link_id, Click.visitor_id, Click.created_at)
+        .where(Click.link_id.in_(list(zones)), Click.device_class != DeviceClass.BOT)
+        .order_by(Click.link_id, Click.visitor_id, Click.created_at)
+        .execution_options(yield_per=10_000)
+    )
+    for link_id, visitor_id, created_at in clicks:
+        day = localtime.local_date(created_at, zones[link_id])
+        counts = hours.setdefault((link_id, hour_of(created_at)), [0, 0])
+        counts[0] += 1
+        if last_day.get((link_id, visitor_id)) != day:
+            last_day[(link_id, visitor_id)] = day
+            counts[1] += 1
+    return hours
+
+
+def rebuild_link_hours(shop_ids: Iterable[int] | None = None) -> int:
+    """Recompute the hourly rollups of these shops' links (every shop's by default) from the raw clicks.
+
+    Flushes, never commits: the caller's transaction replaces the rows all at once. Returns the rows written.
+    """
+    links = _links_with_zones(shop_ids)
+    written = 0
+    for start in range(0, len(links), REBUILD_BATCH):
+        zones = dict(links[start:start + REBUILD_BATCH])
+        db.session.execute(delete(LinkHour).where(LinkHour.link_id.in_(list(zones))))
+        rows = [
+            {"link_id": link_id, "hour": hour, "clicks": clicks, "visitors": visitors}
+            for (link_id, hour), (clicks, visitors) in sorted(_rolled_up(zones).items())
+        ]
+        if rows:
+            db.session.execute(insert(LinkHour), rows)
+        written += len(rows)
+    return written
