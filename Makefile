@@ -59,10 +59,18 @@ test: install-dev $(CHROMIUM)
 		$(BIN)/python -m pytest; \
 	fi
 
-# Benchmarks run by hand, never in the test suite (they need wrk: apt-get install wrk).
+# Benchmarks run by hand, never in the test suite. They drive the servers with Debian's wrk, installed
+# when missing and we can (as root); pass options with BENCH_ARGS="--backend sqlite --quick" (see --help).
+BENCH_ARGS ?=
 bench: install
-	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
-	$(BIN)/python bench/click_bench.py
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian's wrk for the benchmarks"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+				|| { echo "could not install wrk: apt-get install wrk, then make bench again"; exit 1; }; \
+		else echo "wrk is missing and cannot be installed here (not root): apt-get install wrk, then make bench again"; exit 1; fi; \
+	fi
+	$(BIN)/python bench/harness.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,8 +1,10 @@
-"""Clicks rolled up per link per UTC hour: counted in the click's own transaction, rebuildable from the raw clicks.
+"""Clicks rolled up per link per UTC hour and per day of the curator's calendar: counted in the click's own
+transaction, rebuildable from the raw clicks.
 
 Both paths use one rule, so a rebuild reproduces the incremental numbers exactly: every
-counted click adds one click to its hour; a visitor adds one visitor to the hour of their
-first click on that link in each day of the curator's calendar.
+counted click adds one click to its hour and its day; a visitor adds one visitor to the hour
+and the day of their first click on that link in each day of the curator's calendar. The
+curator's dashboard reads the days; the operators' (in the store's calendar) read the hours.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from share.models import Click, DeviceClass, LinkHour, ShareLink
+from share.models import Click, DeviceClass, LinkDay, LinkHour, ShareLink
 from storefront import localtime
 from storefront.accounts.models import User
 from storefront.extensions import db
@@ -39,18 +41,22 @@ def first_click_of_day(previous: datetime | None, now: datetime, tz: ZoneInfo) -
     return previous is None or localtime.local_date(previous, tz) != localtime.local_date(now, tz)
 
 
-def count_click(click: Click, *, first_of_day: bool) -> None:
-    """Add one click (and one visitor when it is the visitor's first of the day) to the link's hour, atomically."""
-    if click.device_class == DeviceClass.BOT:
-        return
-    values = {"link_id": click.link_id, "hour": hour_of(click.created_at), "clicks": 1, "visitors": int(first_of_day)}
+def _add(model: type[LinkHour] | type[LinkDay], key: dict[str, object], clicks: int, visitors: int) -> None:
     dialect = db.session.get_bind().dialect.name
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(LinkHour).values(**values)
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model).values(**key, clicks=clicks, visitors=visitors)
     upsert = upsert.on_conflict_do_update(
-        index_elements=[LinkHour.link_id, LinkHour.hour],
-        set_={"clicks": LinkHour.clicks + upsert.excluded.clicks, "visitors": LinkHour.visitors + upsert.excluded.visitors},
+        index_elements=[getattr(model, name) for name in key],
+        set_={"clicks": model.clicks + upsert.excluded.clicks, "visitors": model.visitors + upsert.excluded.visitors},
     )
     db.session.execute(upsert)
+
+
+def count_click(click: Click, *, first_of_day: bool, day: date) -> None:
+    """Add one click (and one visitor when it is the visitor's first of the day) to the link's hour and day, atomically."""
+    if click.device_class == DeviceClass.BOT:
+        return
+    _add(LinkHour, {"link_id": click.link_id, "hour": hour_of(click.created_at)}, 1, int(first_of_day))
+    _add(LinkDay, {"link_id": click.link_id, "day": day}, 1, int(first_of_day))
 
 
 def _links_with_zones(shop_ids: Iterable[int] | None) -> list[tuple[int, ZoneInfo]]:
@@ -60,8 +66,13 @@ def _links_with_zones(shop_ids: Iterable[int] | None) -> list[tuple[int, ZoneInf
     return [(link_id, curator_zone(user)) for link_id, user in db.session.execute(query.order_by(ShareLink.id))]
 
 
-def _rolled_up(zones: dict[int, ZoneInfo]) -> dict[tuple[int, datetime], list[int]]:
-    hours: dict[tuple[int, datetime], list[int]] = {}
+Counts = dict[tuple[int, object], list[int]]
+
+
+def _rolled_up(zones: dict[int, ZoneInfo]) -> tuple[Counts, Counts]:
+    """(per link and hour, per link and local day): [clicks, visitors]."""
+    hours: Counts = {}
+    days: Counts = {}
     last_day: dict[tuple[int, str], date] = {}
     clicks = db.session.execute(
         select(Click.link_id, Click.visitor_id, Click.created_at)
@@ -71,29 +82,33 @@ def _rolled_up(zones: dict[int, ZoneInfo]) -> dict[tuple[int, datetime], list[in
     )
     for link_id, visitor_id, created_at in clicks:
         day = localtime.local_date(created_at, zones[link_id])
-        counts = hours.setdefault((link_id, hour_of(created_at)), [0, 0])
-        counts[0] += 1
-        if last_day.get((link_id, visitor_id)) != day:
-            last_day[(link_id, visitor_id)] = day
-            counts[1] += 1
-    return hours
+        first = last_day.get((link_id, visitor_id)) != day
+        last_day[(link_id, visitor_id)] = day
+        for counts in (hours.setdefault((link_id, hour_of(created_at)), [0, 0]), days.setdefault((link_id, day), [0, 0])):
+            counts[0] += 1
+            counts[1] += int(first)
+    return hours, days
 
 
 def rebuild_link_hours(shop_ids: Iterable[int] | None = None) -> int:
-    """Recompute the hourly rollups of these shops' links (every shop's by default) from the raw clicks.
+    """Recompute the hourly and daily rollups of these shops' links (every shop's by default) from the raw clicks.
 
-    Flushes, never commits: the caller's transaction replaces the rows all at once. Returns the rows written.
+    Flushes, never commits: the caller's transaction replaces the rows all at once. Returns the hour rows written.
     """
     links = _links_with_zones(shop_ids)
     written = 0
     for start in range(0, len(links), REBUILD_BATCH):
         zones = dict(links[start:start + REBUILD_BATCH])
         db.session.execute(delete(LinkHour).where(LinkHour.link_id.in_(list(zones))))
-        rows = [
-            {"link_id": link_id, "hour": hour, "clicks": clicks, "visitors": visitors}
-            for (link_id, hour), (clicks, visitors) in sorted(_rolled_up(zones).items())
-        ]
-        if rows:
-            db.session.execute(insert(LinkHour), rows)
-        written += len(rows)
+        db.session.execute(delete(LinkDay).where(LinkDay.link_id.in_(list(zones))))
+        hours, days = _rolled_up(zones)
+        if hours:
+            db.session.execute(insert(LinkHour), [
+                {"link_id": link_id, "hour": hour, "clicks": c, "visitors": v} for (link_id, hour), (c, v) in sorted(hours.items())
+            ])
+        if days:
+            db.session.execute(insert(LinkDay), [
+                {"link_id": link_id, "day": day, "clicks": c, "visitors": v} for (link_id, day), (c, v) in sorted(days.items())
+            ])
+        written += len(hours)
     return written

@@ -17,7 +17,7 @@ from share.attribution import (
     AttributionModel, BuyerSignals, SelfReferralVerdict, Touchpoint, decide, judge_self_referral,
 )
 from share.models import Channel, Click, KnownVisitor, LinkTarget, OrderAttribution, SelfReferral, ShareLink, Touch, TouchKind
-from storefront import clock
+from storefront import clock, localtime
 from storefront.accounts.models import User
 from storefront.catalog.models import Product
 from storefront.extensions import db
@@ -145,7 +145,8 @@ def record_click(link: ShareLink, facts: ClickFacts, *, at: datetime | None = No
     )
     db.session.add(click)
     db.session.flush()
-    rollups.count_click(click, first_of_day=rollups.first_click_of_day(previous, now, rollups.curator_zone(link.shop.user)))
+    tz = rollups.curator_zone(link.shop.user)
+    rollups.count_click(click, first_of_day=rollups.first_click_of_day(previous, now, tz), day=localtime.local_date(now, tz))
     touch = Touch(visitor_id=facts.visitor_id, user_id=facts.user_id, shop_id=link.shop_id, click_id=click.id, kind=TouchKind.CLICK,
                   created_at=now)
     db.session.add(touch)

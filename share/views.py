@@ -9,7 +9,6 @@ from pathlib import Path
 import segno
 from flask import Blueprint, Response, abort, after_this_request, current_app, redirect, render_template, request
 from flask_login import current_user, login_required, user_logged_in
-from limits import parse as parse_limit
 
 from share import services, visits
 from share.destinations import recent_destinations
@@ -17,8 +16,8 @@ from share.models import Channel, LinkTarget, Touch
 from share.panel import build_panel
 from share.services import ClickFacts, ShareError
 from share.spool import ClickSpool, new_spooled_click
-from storefront import clock, outage
-from storefront.extensions import db, limiter
+from storefront import clock, outage, throttle
+from storefront.extensions import db
 from storefront.shops import services as shops
 from storefront.shops.models import Shop
 
@@ -34,7 +33,7 @@ def _remember_touch(response: Response, touch: Touch) -> None:
 
 
 def _under_rate_limit(key: str) -> bool:
-    return limiter.limiter.hit(parse_limit(current_app.config["SHARE_CLICK_RATE_LIMIT"]), "share-click", key)
+    return throttle.hit(current_app.config["SHARE_CLICK_RATE_LIMIT"], "share-click", key)
 
 
 @blueprint.route("/s/<code>", methods=["GET", "HEAD"])

@@ -76,6 +76,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "20 per hour"),
         "SHARE_CLICK_RATE_LIMIT": os.environ.get("SHARE_CLICK_RATE_LIMIT", "30 per minute"),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # Rendered shop pages: kept this long at most (their keys carry versions, so no entry is ever stale),
+        # in Redis when REDIS_URL is set, else in each worker, which keeps at most this many.
+        "PAGE_CACHE_SECONDS": _int("PAGE_CACHE_SECONDS", 600),
+        "PAGE_CACHE_MAX_ENTRIES": _int("PAGE_CACHE_MAX_ENTRIES", 128),
         # Log lines as plain text, or as one JSON object per line for a log collector.
         "LOG_FORMAT": _choice("LOG_FORMAT", "text", {"text", "json"}),
         # Requests per minute per client network and per token, on every /api/v1 endpoint.

@@ -4,11 +4,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 
 from flask import current_app
 from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from storefront.extensions import limiter
+
+log = logging.getLogger(__name__)
 
 
 def network_of(address: str | None) -> str:
@@ -30,6 +35,19 @@ def private_key(namespace: str, value: str) -> str:
     return hmac.new(secret, f"{namespace}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+#: Counts kept in this process while the shared storage (Redis) does not answer.
+_fallback = MovingWindowRateLimiter(MemoryStorage())
+
+
+def hit(limit: str, namespace: str, key: str) -> bool:
+    """Count one hit of `key`; False once `limit` is used up. With Redis down, this process counts alone (never a 500)."""
+    try:
+        return bool(limiter.limiter.hit(parse_limit(limit), namespace, key))
+    except Exception:  # the storage's own errors (connection refused, timeouts) vary by backend
+        log.warning("rate-limit storage unavailable; counting in this process until it answers", exc_info=True)
+        return bool(_fallback.hit(parse_limit(limit), namespace, key))
+
+
 def allow(limit: str, namespace: str, value: str) -> bool:
     """Count one attempt; False once `limit` (e.g. "10 per minute") is used up for this value."""
-    return limiter.limiter.hit(parse_limit(limit), namespace, private_key(namespace, value))
+    return hit(limit, namespace, private_key(namespace, value))

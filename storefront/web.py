@@ -150,8 +150,22 @@ def absolute_url(path: str) -> str:
     return current_app.config["BASE_URL"] + path
 
 
+class _MyShopProductIds:
+    """The signed-in user's shop products, read only by a page that shows "Add to my shop" buttons."""
+
+    def __init__(self, user_id: int) -> None:
+        self._user_id = user_id
+
+    @functools.cached_property
+    def _ids(self) -> set[int]:
+        return shop_product_ids(self._user_id)
+
+    def __contains__(self, product_id: object) -> bool:
+        return product_id in self._ids
+
+
 def _template_globals() -> dict[str, object]:
-    my_shop_product_ids = shop_product_ids(current_user.id) if current_user.is_authenticated else set()
+    my_shop_product_ids = _MyShopProductIds(current_user.id) if current_user.is_authenticated else set()
     return {"cart_quantity": cart_quantity(read_cart(session.get("cart"))), "my_shop_product_ids": my_shop_product_ids}
 
 

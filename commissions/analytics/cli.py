@@ -8,14 +8,16 @@ from sqlalchemy import select
 
 from commissions.analytics import facts
 from share import rollups
-from share.models import LinkHour
+from share.models import LinkDay, LinkHour
 from storefront.extensions import db
 
 analytics_cli = AppGroup("analytics", help="Dashboard rollups.")
 
 
-def link_hours_snapshot() -> dict[tuple[int, object], tuple[int, int]]:
-    return {(row.link_id, row.hour): (row.clicks, row.visitors) for row in db.session.scalars(select(LinkHour))}
+def link_hours_snapshot() -> dict[tuple[str, int, object], tuple[int, int]]:
+    """Both click rollups, keyed by ("hour", link, hour) and ("day", link, day)."""
+    hours = {("hour", row.link_id, row.hour): (row.clicks, row.visitors) for row in db.session.scalars(select(LinkHour))}
+    return hours | {("day", row.link_id, row.day): (row.clicks, row.visitors) for row in db.session.scalars(select(LinkDay))}
 
 
 def rebuild_all() -> tuple[int, int]:
@@ -31,8 +33,8 @@ def differences() -> list[str]:
         after_hours, after_facts = link_hours_snapshot(), facts.stored_facts()
     finally:
         db.session.rollback()
-    found = [f"link {key[0]} hour {key[1]:%Y-%m-%d %H:00}: stored {before_hours.get(key)}, raw rows give {after_hours.get(key)}"
-             for key in sorted(set(before_hours) | set(after_hours)) if before_hours.get(key) != after_hours.get(key)]
+    found = [f"link {key[1]} {key[0]} {key[2]:%Y-%m-%d %H:00}: stored {before_hours.get(key)}, raw rows give {after_hours.get(key)}"
+             for key in sorted(set(before_hours) | set(after_hours), key=str) if before_hours.get(key) != after_hours.get(key)]
     found += [f"order {key[0]} shop {key[1]}: stored {before_facts.get(key)}, raw rows give {after_facts.get(key)}"
               for key in sorted(set(before_facts) | set(after_facts)) if before_facts.get(key) != after_facts.get(key)]
     return found

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 
-from commissions.analytics.funnel import DayPoint, FunnelRow, days_of, empty_row, fold, hour_bucket
+from commissions.analytics.funnel import DayPoint, FunnelRow, days_of, empty_row, fold, fold_hours, hour_bucket
 from commissions.analytics.models import AttributedSale
-from share.models import LinkHour, LinkTarget, ShareLink
+from share.models import LinkDay, LinkTarget, ShareLink
 from share.panel import CHANNEL_LABELS
 from storefront.catalog.models import Product
 from storefront.extensions import db
@@ -73,14 +74,13 @@ def _in_range(days: DayRange) -> tuple[object, ...]:
     return (AttributedSale.paid_at >= days.start, AttributedSale.paid_at < days.end)
 
 
-def _per_link(shop_id: int, days: DayRange, currency: str) -> dict[int | None, FunnelRow]:
-    """Clicks and visitors from the hourly rollups, orders and money from the attributed sales, per link (None: shop page)."""
+def _per_link(shop_id: int, link_ids: list[int], days: DayRange, currency: str) -> dict[int | None, FunnelRow]:
+    """Clicks and visitors from the daily rollups, orders and money from the attributed sales, per link (None: shop page)."""
     rows: dict[int | None, FunnelRow] = {}
     for link_id, clicks, visitors in db.session.execute(
-        select(LinkHour.link_id, func.sum(LinkHour.clicks), func.sum(LinkHour.visitors))
-        .join(ShareLink, ShareLink.id == LinkHour.link_id)
-        .where(ShareLink.shop_id == shop_id, LinkHour.hour >= days.start, LinkHour.hour < days.end)
-        .group_by(LinkHour.link_id)
+        select(LinkDay.link_id, func.sum(LinkDay.clicks), func.sum(LinkDay.visitors))
+        .where(LinkDay.link_id.in_(link_ids), LinkDay.day >= days.first, LinkDay.day <= days.last)
+        .group_by(LinkDay.link_id)
     ):
         rows[link_id] = FunnelRow(str(link_id), "", int(clicks), int(visitors), 0, Money(0, currency), Money(0, currency))
     for link_id, orders, sales, refunded, commission in db.session.execute(
@@ -94,20 +94,23 @@ def _per_link(shop_id: int, days: DayRange, currency: str) -> dict[int | None, F
     return rows
 
 
-def _by_day(shop_id: int, days: DayRange, currency: str) -> list[DayPoint]:
-    click_hours = db.session.execute(
-        select(LinkHour.hour, func.sum(LinkHour.clicks), func.sum(LinkHour.visitors))
-        .join(ShareLink, ShareLink.id == LinkHour.link_id)
-        .where(ShareLink.shop_id == shop_id, LinkHour.hour >= days.start, LinkHour.hour < days.end)
-        .group_by(LinkHour.hour)
-    )
+def _orders_by_day(shop_id: int, days: DayRange, currency: str) -> dict[date, list[int]]:
+    """Orders per local day: PostgreSQL groups by the curator's date itself; SQLite's hours are folded here."""
+    where = (AttributedSale.shop_id == shop_id, AttributedSale.currency == currency, *_in_range(days))
+    if db.session.get_bind().dialect.name == "postgresql":
+        local_day = func.date(func.timezone(days.tz.key, AttributedSale.paid_at))
+        return {day: [int(count)] for day, count in db.session.execute(select(local_day, func.count()).where(*where).group_by(local_day))}
     bucket = hour_bucket(AttributedSale.paid_at)
-    order_hours = db.session.execute(
-        select(bucket, func.count())
-        .where(AttributedSale.shop_id == shop_id, AttributedSale.currency == currency, *_in_range(days))
-        .group_by(bucket)
-    )
-    return days_of(days, click_hours, order_hours)
+    return fold_hours(db.session.execute(select(bucket, func.count()).where(*where).group_by(bucket)), days.tz)
+
+
+def _by_day(shop_id: int, link_ids: list[int], days: DayRange, currency: str) -> list[DayPoint]:
+    clicks = {day: [int(c), int(v)] for day, c, v in db.session.execute(
+        select(LinkDay.day, func.sum(LinkDay.clicks), func.sum(LinkDay.visitors))
+        .where(LinkDay.link_id.in_(link_ids), LinkDay.day >= days.first, LinkDay.day <= days.last)
+        .group_by(LinkDay.day)
+    )}
+    return days_of(days, clicks, _orders_by_day(shop_id, days, currency))
 
 
 def _by_product(shop_id: int, days: DayRange, currency: str) -> list[ProductRow]:
@@ -133,7 +136,7 @@ def link_label(link: _Link, titles: dict[tuple[str, int], str]) -> str:
 def curator_stats(shop: Shop, days: DayRange, currency: str) -> CuratorStats:
     links = _links(shop.id)
     titles = _target_titles(links)
-    per_link = _per_link(shop.id, days, currency)
+    per_link = _per_link(shop.id, list(links), days, currency)
 
     def described(link_id: int | None) -> tuple[str, str]:
         if link_id is None or link_id not in links:
@@ -157,6 +160,6 @@ def curator_stats(shop: Shop, days: DayRange, currency: str) -> CuratorStats:
     ).one()
     return CuratorStats(
         days=days, currency=currency, totals=totals, refunded=Money(int(refunded), currency), buyers=int(buyers),
-        by_day=_by_day(shop.id, days, currency), by_channel=by_channel, by_link=by_link, by_look=by_look,
+        by_day=_by_day(shop.id, list(links), days, currency), by_channel=by_channel, by_link=by_link, by_look=by_look,
         by_product=_by_product(shop.id, days, currency),
     )

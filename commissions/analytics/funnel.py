@@ -74,19 +74,19 @@ def as_utc_hour(value: object) -> datetime:
     return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
-def days_of(
-    days: DayRange, click_hours: Iterable[tuple[object, int, int]], order_hours: Iterable[tuple[object, int]],
-) -> list[DayPoint]:
-    """Fold hourly (clicks, visitors) and hourly orders into the viewer's local days; every day of the range appears."""
-    totals = {day: [0, 0, 0] for day in days.days}
-    tz: ZoneInfo = days.tz
-    for hour, clicks, visitors in click_hours:
-        counts = totals.get(local_date(as_utc_hour(hour), tz))
-        if counts is not None:
-            counts[0] += int(clicks)
-            counts[1] += int(visitors)
-    for hour, orders in order_hours:
-        counts = totals.get(local_date(as_utc_hour(hour), tz))
-        if counts is not None:
-            counts[2] += int(orders)
-    return [DayPoint(day, *counts) for day, counts in totals.items()]
+def fold_hours(rows: Iterable[tuple[object, ...]], tz: ZoneInfo) -> dict[date, list[int]]:
+    """Sum hourly rows (hour, n1, n2, ...) into the local days of `tz`."""
+    days: dict[date, list[int]] = {}
+    for hour, *counts in rows:
+        totals = days.setdefault(local_date(as_utc_hour(hour), tz), [0] * len(counts))
+        for index, count in enumerate(counts):
+            totals[index] += int(count)
+    return days
+
+
+def days_of(days: DayRange, clicks: dict[date, list[int]], orders: dict[date, list[int]]) -> list[DayPoint]:
+    """Every day of the range, with its (clicks, visitors) and orders (0 where none)."""
+    return [
+        DayPoint(day, *(clicks.get(day) or (0, 0)), (orders.get(day) or [0])[0])
+        for day in days.days
+    ]

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import case, func, select
 
-from commissions.analytics.funnel import DayPoint, FunnelRow, days_of, empty_row, fold, hour_bucket
+from commissions.analytics.funnel import DayPoint, FunnelRow, days_of, empty_row, fold, fold_hours, hour_bucket
 from commissions.analytics.models import AttributedSale
 from share.models import LinkHour, ShareLink
 from share.panel import CHANNEL_LABELS
@@ -165,7 +165,7 @@ def _by_day(days: DayRange, currency: str) -> list[DayPoint]:
     )
     bucket = hour_bucket(AttributedSale.paid_at)
     order_hours = db.session.execute(select(bucket, func.count(func.distinct(AttributedSale.order_id))).where(*_sales_in(days, currency)).group_by(bucket))
-    return days_of(days, click_hours, order_hours)
+    return days_of(days, fold_hours(click_hours, days.tz), fold_hours(order_hours, days.tz))
 
 
 def retailer_stats(days: DayRange, currency: str) -> RetailerStats:

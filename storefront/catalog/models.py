@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront import clock
@@ -42,6 +42,9 @@ class Product(Base):
     stock: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     featured: Mapped[bool] = mapped_column(default=False)
+    #: Bumped by every UPDATE of the row (edits, imports), except that a checkout's stock move bumps it only
+    #: when the product sells out or comes back; shop pages cached under an older version are not served again.
+    version: Mapped[int] = mapped_column(default=0, server_default="0", onupdate=text("version + 1"))
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)

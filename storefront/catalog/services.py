@@ -1,11 +1,11 @@
-"""Browsing the catalog: featured products, category listings, search."""
+"""Browsing the catalog: featured products, category listings, search; product versions for cached pages."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from enum import StrEnum
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 
 from storefront.catalog.models import Category, Product
 from storefront.extensions import db
@@ -46,6 +46,13 @@ _ORDERINGS = {
     ProductSort.PRICE_HIGH: (Product.price_minor.desc(), Product.id),
     ProductSort.TITLE: (Product.title, Product.id),
 }
+
+
+def version_after_stock_move(quantity_delta: int) -> ColumnElement[int]:
+    """The version to SET in an UPDATE that moves stock by `quantity_delta` (not 0): bumped when the product
+    sells out or comes back (pages show "Sold out"), kept otherwise, so a sale does not evict cached pages."""
+    crosses_zero = or_(Product.stock == 0, Product.stock + quantity_delta == 0)
+    return case((crosses_zero, Product.version + 1), else_=Product.version)
 
 
 def slugify(text: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select, update
 
 from storefront import clock
 from storefront.catalog.models import Product
+from storefront.catalog.services import version_after_stock_move
 from storefront.extensions import db
 from storefront.listing import Page, clamp_page
 from storefront.money import Money
@@ -96,7 +97,7 @@ def _reserve_stock(product_id: int, quantity: int) -> bool:
     result = db.session.execute(
         update(Product)
         .where(Product.id == product_id, Product.active.is_(True), Product.stock >= quantity)
-        .values(stock=Product.stock - quantity)
+        .values(stock=Product.stock - quantity, version=version_after_stock_move(-quantity))
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
@@ -107,7 +108,7 @@ def _release_stock(order: Order) -> None:
         db.session.execute(
             update(Product)
             .where(Product.id == line.product_id)
-            .values(stock=Product.stock + line.quantity)
+            .values(stock=Product.stock + line.quantity, version=version_after_stock_move(line.quantity))
             .execution_options(synchronize_session=False)
         )
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, deferred, mapped_column, query_expression, relationship
 
 from storefront import clock
 from storefront.accounts.models import User
@@ -39,6 +39,11 @@ class Shop(Base):
     avatar_webp: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     #: Bumped on every new avatar, so its URL changes and caches can keep it forever.
     avatar_version: Mapped[int] = mapped_column(default=0)
+    #: Bumped by every UPDATE of the row (profile, publication, suspension) and by the services that change
+    #: its items, notes, order or looks; with catalog_version it keys the cached public page.
+    version: Mapped[int] = mapped_column(default=0, server_default="0", onupdate=text("version + 1"))
+    #: The sum of its products' versions, loaded only by the queries that ask for it (None otherwise).
+    catalog_version: Mapped[int | None] = query_expression()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 

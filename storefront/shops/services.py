@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import functools
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import contains_eager, lazyload, with_expression
 
 from storefront import clock
 from storefront.audit.services import record_audit
@@ -119,6 +121,13 @@ def open_shop(user_id: int, handle: str, title: str, bio: str = "", accent_colou
     return shop
 
 
+def touch_shop(shop: Shop) -> None:
+    """Record a change to the shop's items, notes or looks (a change to its own row counts by itself):
+    its cached public page is not served again. An SQL increment, so two edits committed at once make two versions.
+    """
+    shop.version = Shop.version + 1  # type: ignore[assignment]
+
+
 def update_shop_profile(shop: Shop, *, title: str, bio: str, accent_colour: str) -> None:
     shop.title = clean_text(title, 80, "title") or shop.handle
     shop.bio = clean_text(bio, 280, "bio")
@@ -157,9 +166,31 @@ def find_shop_by_handle(handle: str) -> Shop | None:
     return db.session.scalar(select(Shop).where(Shop.handle == normalize_handle(handle)))
 
 
+@functools.cache
+def _shop_with_catalog_version() -> Select[tuple[Shop]]:
+    """The shop by :handle, with catalog_version: the sum of its products' versions, which grows whenever one changes.
+
+    Built once, and without the owner's account (loaded if ever needed): the public pages ask for it on every visit.
+    """
+    catalog_version = (
+        select(func.coalesce(func.sum(Product.version), 0))
+        .join(ShopItem, ShopItem.product_id == Product.id)
+        .where(ShopItem.shop_id == Shop.id)
+        .scalar_subquery()
+    )
+    return (
+        select(Shop)
+        .where(Shop.handle == bindparam("handle"))
+        .options(with_expression(Shop.catalog_version, catalog_version), lazyload(Shop.user))
+    )
+
+
 def get_public_shop(handle: str, *, viewer_id: int | None = None) -> Shop:
-    """The shop as the public sees it; its owner also sees it as a draft. Raises ShopNotFound or ShopSuspended."""
-    shop = find_shop_by_handle(handle) if len(handle) <= 31 else None
+    """The shop as the public sees it, with its catalog_version; its owner also sees it as a draft.
+
+    Raises ShopNotFound or ShopSuspended.
+    """
+    shop = db.session.scalar(_shop_with_catalog_version(), {"handle": normalize_handle(handle)}) if len(handle) <= 31 else None
     if shop is None:
         raise ShopNotFound(handle)
     if shop.is_suspended:
@@ -205,6 +236,7 @@ def add_item(shop: Shop, product_id: int, *, max_items: int, note: str = "") -> 
         )
     item = ShopItem(shop_id=shop.id, product_id=product_id, note=clean_text(note, NOTE_MAX_LENGTH, "note"), position=count)
     db.session.add(item)
+    touch_shop(shop)
     db.session.flush()
     db.session.expire(shop, ["items"])
     return item, True
@@ -214,6 +246,7 @@ def remove_item(shop: Shop, product_id: int) -> None:
     _lock(shop)
     item = _item(shop, product_id)
     db.session.delete(item)
+    touch_shop(shop)
     db.session.flush()
     db.session.expire(shop, ["items"])
     _renumber(list(shop.items))
@@ -222,6 +255,7 @@ def remove_item(shop: Shop, product_id: int) -> None:
 def set_item_note(shop: Shop, product_id: int, note: str) -> ShopItem:
     item = _item(shop, product_id)
     item.note = clean_text(note, NOTE_MAX_LENGTH, "note")
+    touch_shop(shop)
     return item
 
 
@@ -236,6 +270,7 @@ def move_item(shop: Shop, product_id: int, offset: int) -> None:
     if 0 <= target < len(items):
         items[index], items[target] = items[target], items[index]
         _renumber(items)
+        touch_shop(shop)
 
 
 def reorder_items(shop: Shop, product_ids: list[int]) -> None:
@@ -245,6 +280,7 @@ def reorder_items(shop: Shop, product_ids: list[int]) -> None:
     if sorted(product_ids) != sorted(items):
         raise ShopError("The new order must list every product in your shop exactly once. Reload the page and try again.")
     _renumber([items[product_id] for product_id in product_ids])
+    touch_shop(shop)
 
 
 def place_item(shop: Shop, product_id: int, position: int) -> None:
@@ -295,6 +331,7 @@ def create_look(shop: Shop, *, title: str, description: str, product_ids: list[i
                 slug=_look_slug(shop, title, None), position=len(shop.looks))
     _set_look_items(shop, look, product_ids)
     db.session.add(look)
+    touch_shop(shop)
     db.session.flush()
     db.session.expire(shop, ["looks"])
     return look
@@ -308,11 +345,13 @@ def update_look(shop: Shop, look: Look, *, title: str, description: str, product
     look.title = title
     look.description = clean_text(description, 1000, "description")
     _set_look_items(shop, look, product_ids)
+    touch_shop(shop)
     db.session.flush()
 
 
 def delete_look(shop: Shop, look: Look) -> None:
     db.session.delete(look)
+    touch_shop(shop)
     db.session.flush()
     db.session.expire(shop, ["looks"])
 
@@ -379,16 +418,22 @@ def list_public_shops(sort: ShopSort, page: int, per_page: int) -> Page[ShopCard
     return Page(items=cards, page=page, per_page=per_page, total=total)
 
 
-def list_recommendations(product_id: int, limit: int = 3) -> list[ShopItem]:
-    """Public shops that picked this product, those with a note first, most recent first."""
-    query = (
+@functools.cache
+def _recommendations(limit: int) -> Select[tuple[ShopItem]]:
+    """Items of :product_id with their shops in the same query; built once, since every product page asks."""
+    return (
         select(ShopItem)
         .join(Shop, Shop.id == ShopItem.shop_id)
-        .where(ShopItem.product_id == product_id, *_public())
+        .where(ShopItem.product_id == bindparam("product_id"), *_public())
+        .options(contains_eager(ShopItem.shop).lazyload(Shop.user), lazyload(ShopItem.product))
         .order_by((ShopItem.note == ""), ShopItem.created_at.desc(), ShopItem.id.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(query))
+
+
+def list_recommendations(product_id: int, limit: int = 3) -> list[ShopItem]:
+    """Public shops that picked this product, those with a note first, most recent first (item.shop is loaded)."""
+    return list(db.session.scalars(_recommendations(limit), {"product_id": product_id}))
 
 
 def find_attributing_shop_id(handle: str, product_id: int) -> int | None:

@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 
 from storefront.extensions import db
 from storefront.navigation import safe_next_path
-from storefront.shops import services
+from storefront.shops import pages, services
 from storefront.shops.avatars import AvatarError, generated_avatar_svg, process_avatar
 from storefront.shops.forms import LookForm, NoteForm, OpenShopForm, ShopProfileForm
 from storefront.shops.models import Look, Shop
@@ -325,7 +325,7 @@ def _public_shop(handle: str) -> Shop:
 @blueprint.route("/@<handle>")
 def public_shop(handle: str) -> str:
     shop = _public_shop(handle)
-    return render_template("shops/public.html", shop=shop, items=shop.items)
+    return render_template("shops/public.html", shop=shop, page=pages.shop_page(shop))
 
 
 @blueprint.route("/@<handle>/looks/<slug>")
