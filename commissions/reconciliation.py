@@ -98,23 +98,33 @@ def reconcile(
     return report
 
 
+#: Ids per IN list: PostgreSQL takes at most 65,535 parameters in one statement.
+ID_CHUNK = 10_000
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[start:start + ID_CHUNK] for start in range(0, len(ids), ID_CHUNK)]
+
+
 def _refunded_by_line(order_ids: list[int]) -> dict[int, int]:
-    if not order_ids:
-        return {}
-    rows = db.session.execute(
-        select(RefundLine.order_line_id, func.sum(RefundLine.amount_minor))
-        .join(Refund, Refund.id == RefundLine.refund_id)
-        .where(Refund.order_id.in_(order_ids), RefundLine.order_line_id.is_not(None))
-        .group_by(RefundLine.order_line_id)
-    )
-    return {line_id: int(amount) for line_id, amount in rows}
+    refunded: dict[int, int] = {}
+    for chunk in _chunks(order_ids):
+        refunded.update({line_id: int(amount) for line_id, amount in db.session.execute(
+            select(RefundLine.order_line_id, func.sum(RefundLine.amount_minor))
+            .join(Refund, Refund.id == RefundLine.refund_id)
+            .where(Refund.order_id.in_(chunk), RefundLine.order_line_id.is_not(None))
+            .group_by(RefundLine.order_line_id)
+        )})
+    return refunded
 
 
 def _check_orders_and_commissions(report: Report, orders: list[Order], default_bps: int) -> None:
-    by_line = {c.order_line_id: c for c in db.session.scalars(
-        select(Commission).where(Commission.order_id.in_([o.id for o in orders]))
-    )} if orders else {}
-    refunded = _refunded_by_line([o.id for o in orders])
+    order_ids = [o.id for o in orders]
+    by_line = {
+        c.order_line_id: c for chunk in _chunks(order_ids)
+        for c in db.session.scalars(select(Commission).where(Commission.order_id.in_(chunk)))
+    }
+    refunded = _refunded_by_line(order_ids)
     suspended = set(db.session.scalars(select(Shop.id).where(Shop.suspended_at.is_not(None))))
     for order in orders:
         if order.status_enum not in PAID_STATUSES:

@@ -52,6 +52,15 @@ def test_a_clean_month_reconciles_with_totals_that_tie_out(app: Any, month: dict
     assert "commission earned $53.33  reversed $0.50  paid $52.83" in result.output
 
 
+def test_orders_are_read_in_chunks_with_the_same_result(app: Any, month: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids go to the database in chunks (PostgreSQL takes at most 65,535 parameters in one statement)."""
+    from commissions import reconciliation
+
+    whole = reconcile(app).output
+    monkeypatch.setattr(reconciliation, "ID_CHUNK", 1)
+    assert reconcile(app).output == whole
+
+
 def test_a_commission_edited_behind_the_apps_back_is_reported(app: Any, month: dict[str, Any], database: Any) -> None:
     commission = commissions_of(month["order"])[0]
     database.session.execute(text("UPDATE commissions SET earned_minor = earned_minor + 1 WHERE id = :id"), {"id": commission.id})
