@@ -12,7 +12,7 @@ seeded 10,000 orders and again after 90,000 more paid orders are written into th
 Results go to bench/results/bench-<backend>-<date>.txt with the machine, versions, date and load.
 
     .venv/bin/python bench/harness.py [--backend sqlite|postgresql|both] [--workers 2] [--worker-class gthread]
-        [--threads 4] [--duration 10] [--connections 32] [--quick] [--postgresql-url URL]
+        [--threads 4] [--duration 10] [--connections 32] [--quick] [--reconcile-limit 45] [--postgresql-url URL]
 
 Never point --postgresql-url at a database you care about: its public schema is dropped.
 """
@@ -55,7 +55,8 @@ PHONE = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, li
          "Safari/537.36")
 WRK_THREADS = 2
 VISITORS = 500
-#: A reconciliation still running after this long has missed its 10 s target by far: stop it, keep the run under 10 minutes.
+#: A reconciliation still running after this long has missed its 10 s target by far: stop it, keep the run under 10 minutes
+#: (--reconcile-limit 300 lets it finish).
 RECONCILE_LIMIT_S = 45
 T = TypeVar("T")
 
@@ -72,6 +73,7 @@ class Settings:
     connections: int
     sizes: seed.Sizes
     quick: bool
+    reconcile_limit_s: int
 
     def describe(self) -> str:
         threads = f" x {self.threads} threads" if self.worker_class == "gthread" else ""
@@ -119,6 +121,8 @@ def parse_settings() -> Settings:
     parser.add_argument("--duration", type=int, help="seconds of wrk per endpoint (default 10; 3 with --quick)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--quick", action="store_true", help="a smoke run: a tenth of the data, 3 s per endpoint")
+    parser.add_argument("--reconcile-limit", type=int, default=RECONCILE_LIMIT_S,
+                        help="stop a reconciliation after this many seconds (default %(default)s; the target is 10)")
     args = parser.parse_args()
 
     url = args.postgresql_url
@@ -142,7 +146,7 @@ def parse_settings() -> Settings:
                                 reference_webhook_orders=(duration + warmup) * 2000)
     return Settings(backends=backends, postgresql_url=url, workers=args.workers, worker_class=args.worker_class,
                     threads=args.threads, duration_s=duration, warmup_s=warmup, connections=args.connections, sizes=sizes,
-                    quick=args.quick)
+                    quick=args.quick, reconcile_limit_s=args.reconcile_limit)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -521,12 +525,12 @@ def run_backend(backend: str, settings: Settings) -> report.BackendRun:
         run.measured.append(measured)
 
     print("  reconciliation")
-    run.reconciliations.append(reconcile(env, world, f"{sizes.paid_orders:,} paid orders", RECONCILE_LIMIT_S))
+    run.reconciliations.append(reconcile(env, world, f"{sizes.paid_orders:,} paid orders", settings.reconcile_limit_s))
     extra = sizes.reconcile_orders - sizes.paid_orders
     timed(run, f"seed {extra:,} more paid orders", seed.add_paid_orders, url, world, extra)
     if backend == "postgresql":
         timed(run, "ANALYZE", analyze, url, "ANALYZE")
-    run.reconciliations.append(reconcile(env, world, f"{sizes.reconcile_orders:,} paid orders", RECONCILE_LIMIT_S))
+    run.reconciliations.append(reconcile(env, world, f"{sizes.reconcile_orders:,} paid orders", settings.reconcile_limit_s))
     run.load_averages.append(("at the end", os.getloadavg()))
     if settings.quick:
         run.notes.append("--quick: a smoke run on a tenth of the data; these figures are not the issue's")
