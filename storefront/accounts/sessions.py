@@ -6,7 +6,6 @@ recent one (operators moving money).
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront import clock
 from storefront.accounts.models import User
+from storefront.accounts.tokens import hash_secret
 from storefront.extensions import Base, db
 from storefront.sqltypes import UTCDateTime
 
@@ -34,28 +34,24 @@ class UserSession(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def open_session(user: User) -> str:
     """A new session for the user (flushed); returns the token for the cookie, never stored as such."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, token_hash=_hash(token), created_at=clock.now(), authenticated_at=clock.now()))
+    db.session.add(UserSession(user_id=user.id, token_hash=hash_secret(token), created_at=clock.now(), authenticated_at=clock.now()))
     db.session.flush()
     return token
 
 
 def find_active(user_id: int, token: str, max_age: timedelta) -> UserSession | None:
     return db.session.scalar(select(UserSession).where(
-        UserSession.token_hash == _hash(token), UserSession.user_id == user_id, UserSession.revoked_at.is_(None),
+        UserSession.token_hash == hash_secret(token), UserSession.user_id == user_id, UserSession.revoked_at.is_(None),
         UserSession.created_at >= clock.now() - max_age,
     ))
 
 
 def revoke(token: str) -> None:
     db.session.execute(
-        update(UserSession).where(UserSession.token_hash == _hash(token), UserSession.revoked_at.is_(None)).values(revoked_at=clock.now())
+        update(UserSession).where(UserSession.token_hash == hash_secret(token), UserSession.revoked_at.is_(None)).values(revoked_at=clock.now())
     )
 
 

@@ -29,14 +29,15 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-def _hash(token: str) -> str:
+def hash_secret(token: str) -> str:
+    """What we store of a random secret (an API token, a session's cookie token): a copy of the table opens nothing."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_token(user: User) -> str:
     """A new token for the user (flushed); the only time its text exists."""
     token = PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=_hash(token), created_at=clock.now()))
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_secret(token), created_at=clock.now()))
     db.session.flush()
     return token
 
@@ -44,7 +45,7 @@ def issue_token(user: User) -> str:
 def find_token(token: str) -> ApiToken | None:
     if not token.startswith(PREFIX) or len(token) > 100:
         return None
-    return db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None)))
+    return db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token), ApiToken.revoked_at.is_(None)))
 
 
 def revoke_token(api_token: ApiToken) -> None:

@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,32 @@ def live_flask(live_env: dict[str, str]) -> Any:
     return run
 
 
+@contextmanager
+def gunicorn(env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
+    """The app under gunicorn as `make serve` runs it (two gthread workers) on loopback, once it answers /healthz."""
+    base_url = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread", "--threads", "4",
+             "wsgi:app"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(base_url + "/healthz", timeout=2)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise RuntimeError(f"gunicorn did not start: {log_path.read_text()[-2000:]}") from None
+                    time.sleep(0.1)  # waiting for a process to bind its port
+            yield base_url
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
 @pytest.fixture(scope="session")
 def live_server(live_env: dict[str, str]) -> Iterator[str]:
     env = live_env
@@ -61,25 +88,8 @@ def live_server(live_env: dict[str, str]) -> Iterator[str]:
     port = int(base_url.rsplit(":", 1)[1])
     for command in (["db", "upgrade"], ["catalog", "load-demo"], ["demo", "load"]):
         subprocess.run([str(BIN / "flask"), *command], cwd=REPO, env=env, check=True, capture_output=True)
-    log = (workdir / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread", "--threads", "4", "wsgi:app"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base_url + "/healthz", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.terminate()
-                raise RuntimeError(f"gunicorn did not start; see {workdir / 'gunicorn.log'}") from None
-            time.sleep(0.1)  # waiting for a process to bind its port
-    yield base_url
-    server.terminate()
-    server.wait(10)
-    log.close()
+    with gunicorn(env, port, workdir / "gunicorn.log") as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

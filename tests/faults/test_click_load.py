@@ -20,9 +20,7 @@ from __future__ import annotations
 import http.client
 import os
 import random
-import subprocess
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +35,7 @@ from sqlalchemy import delete, func, select
 
 from storefront.extensions import db
 from tests.conftest import TEST_DATABASE_URL, empty_every_table
-from tests.e2e.conftest import BIN, REPO, free_port
+from tests.e2e.conftest import free_port, gunicorn
 
 REQUESTS = 20_000 if TEST_DATABASE_URL else 4_000
 LINKS_PER_SHOP = 10
@@ -240,26 +238,8 @@ def click_server(database_url: str, link_codes: list[str], tmp_path: Path) -> It
         "BASE_URL": base_url, "SHARE_CLICK_RATE_LIMIT": "1000000 per minute", "FLASK_APP": "wsgi",
     }
     log_path = tmp_path / "gunicorn.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread", "--threads", "4",
-             "wsgi:app"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(base_url + "/healthz", timeout=2)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise RuntimeError(f"gunicorn did not start: {log_path.read_text()[-2000:]}") from None
-                    time.sleep(0.1)  # waiting for a process to bind its port
-            yield base_url
-        finally:
-            server.terminate()
-            server.wait(10)
+    with gunicorn(env, port, log_path) as served:
+        yield served
     assert "could not record a click" not in log_path.read_text(), log_path.read_text()[-4000:]
 
 
