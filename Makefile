@@ -10,7 +10,7 @@ WORKERS ?= 2
 THREADS ?= 4
 export FLASK_APP := wsgi
 
-.PHONY: run test bench install install-dev migrate demo lint serve clean
+.PHONY: run test bench install install-dev migrate demo lint serve clean translations catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,14 +25,39 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed catalogs
+install-dev: $(VENV)/.installed-dev catalogs
+
+# Translations: the .po files are the source (written by us); the compiled .mo files are built here.
+TRANSLATIONS := storefront/translations
+LOCALES := pt_BR zh_Hans_CN
+# English is the source language: its text is the msgid, so it needs no catalog.
+PO_FILES := $(foreach locale,$(LOCALES),$(TRANSLATIONS)/$(locale)/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k ngettext:1,2
+
+catalogs: $(MO_FILES)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@ -l $*
+
+# Extract every marked string, merge it into each language's catalog, compile. Then translate what
+# `tests/i18n` reports as missing, and run this again.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-wrap --sort-by-file \
+		--project Vitrine --copyright-holder "Vitrine contributors" -o $(TRANSLATIONS)/messages.pot .
+	for locale in $(LOCALES); do \
+		$(BIN)/pybabel update --no-wrap --ignore-obsolete --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot \
+			-d $(TRANSLATIONS) -l $$locale --init-missing; \
+	done
+	$(MAKE) --no-print-directory catalogs
 
 migrate: install
 	$(BIN)/flask db upgrade
 
 demo: migrate
 	$(BIN)/flask catalog load-demo
+	$(BIN)/flask catalog renditions
 	$(BIN)/flask demo load
 
 serve: install
@@ -40,12 +65,13 @@ serve: install
 
 run: demo serve
 
-# Browser tests drive Debian's Chromium (never a downloaded browser); install it when we can.
+# Browser tests drive Debian's Chromium (never a downloaded browser); install it when we can, with a
+# Chinese font so that the zh_Hans_CN screenshots show characters rather than boxes.
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing Debian's chromium for the browser tests"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 			|| echo "could not install chromium: the browser tests will be skipped"; \
 	else echo "chromium is missing and cannot be installed here: the browser tests will be skipped"; fi
 

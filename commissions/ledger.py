@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.exc import IntegrityError
 
@@ -206,14 +206,17 @@ def check_ledger() -> LedgerCheck:
     if debits != credits:
         problems.append(f"total debits {debits} differ from total credits {credits}")
     net_by_currency: dict[str, int] = defaultdict(int)
-    for acct in db.session.scalars(select(LedgerAccount)):
-        value = balance(acct)
-        net_by_currency[acct.currency] += -value if acct.kind in DEBIT_NORMAL else value
-        if acct.kind in FLOORED and value < 0:
-            problems.append(f"{acct.owner} {acct.kind} {acct.currency} is {value}, below zero")
-        if acct.kind == AccountKind.RECEIVABLE and value < 0:
-            problems.append(f"{acct.owner} receivable {acct.currency} is {value}, below zero")
-    problems += _check_commissions()
+    balances = _all_balances()
+    for account_id, owner, kind, currency in db.session.execute(
+        select(LedgerAccount.id, LedgerAccount.owner, LedgerAccount.kind, LedgerAccount.currency).order_by(LedgerAccount.id)
+    ):
+        value = balances.get(account_id, 0)
+        net_by_currency[currency] += -value if kind in DEBIT_NORMAL else value
+        if kind in FLOORED and value < 0:
+            problems.append(f"{owner} {kind} {currency} is {value}, below zero")
+        if kind == AccountKind.RECEIVABLE and value < 0:
+            problems.append(f"{owner} receivable {currency} is {value}, below zero")
+    problems += _check_commissions(balances)
     for currency, net in net_by_currency.items():
         if net != 0:
             problems.append(f"{currency}: credit-normal balances minus debit-normal balances is {net}, not zero")
@@ -225,49 +228,90 @@ _STAGE_OF_STATUS = {"pending": AccountKind.PENDING, "held": AccountKind.HELD, "a
 _STAGES = (AccountKind.PENDING, AccountKind.HELD, AccountKind.AVAILABLE)
 
 
-def _check_commissions() -> list[str]:
-    """Each commission: the platform's expense for it equals its net, and its money sits in the stage its status names.
+def _all_balances() -> dict[int, int]:
+    """Every account's balance read on its normal side (`balance` for all of them), in two grouped queries."""
+    signed: dict[int, int] = defaultdict(int)
+    for side, sign in ((LedgerTransfer.credit_account_id, 1), (LedgerTransfer.debit_account_id, -1)):
+        for account_id, amount in db.session.execute(select(side, func.sum(LedgerTransfer.amount_minor)).group_by(side)):
+            if account_id is not None:
+                signed[account_id] += sign * int(amount)
+    kinds = {account_id: kind for account_id, kind in db.session.execute(select(LedgerAccount.id, LedgerAccount.kind))}
+    return {account_id: -value if kinds.get(account_id) in DEBIT_NORMAL else value for account_id, value in signed.items()}
 
-    Each curator: the pending and held balances equal the sums of their pending and held commissions.
-    """
-    from commissions.models import Commission
 
-    expense: dict[int, int] = defaultdict(int)
-    stages: dict[tuple[int, AccountKind], int] = defaultdict(int)
+def _commission_ledger_sums() -> Any:
+    """Per commission, from its transfers: the platform's expense, and what sits in each stage (credits in, debits out)."""
     debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
-    rows = db.session.execute(
-        select(LedgerTransfer.commission_id, LedgerTransfer.amount_minor, debit.kind, credit.kind)
+    amount = LedgerTransfer.amount_minor
+
+    def net_into(kind: AccountKind) -> Any:
+        return func.sum(case((credit.kind == kind, amount), else_=0)) - func.sum(case((debit.kind == kind, amount), else_=0))
+
+    return (
+        select(
+            LedgerTransfer.commission_id.label("commission_id"),
+            (func.sum(case((debit.kind == AccountKind.COMMISSION_EXPENSE, amount), else_=0))
+             - func.sum(case((credit.kind == AccountKind.COMMISSION_EXPENSE, amount), else_=0))).label("expense"),
+            *(net_into(kind).label(kind.value) for kind in _STAGES),
+        )
         .join(debit, debit.id == LedgerTransfer.debit_account_id)
         .join(credit, credit.id == LedgerTransfer.credit_account_id)
         .where(LedgerTransfer.commission_id.is_not(None))
+        .group_by(LedgerTransfer.commission_id)
+        .subquery()
     )
-    for commission_id, amount, debit_kind, credit_kind in rows:
-        if debit_kind == AccountKind.COMMISSION_EXPENSE:
-            expense[commission_id] += amount
-        if credit_kind == AccountKind.COMMISSION_EXPENSE:
-            expense[commission_id] -= amount
-        if credit_kind in _STAGES:
-            stages[(commission_id, AccountKind(credit_kind))] += amount
-        if debit_kind in _STAGES:
-            stages[(commission_id, AccountKind(debit_kind))] -= amount
+
+
+def _check_commissions(balances: dict[int, int]) -> list[str]:
+    """Each commission: the platform's expense for it equals its net, and its money sits in the stage its status names.
+
+    Each curator: the pending and held balances equal the sums of their pending and held commissions.
+    Summed by the database; only the commissions that may be wrong come back, and Python decides.
+    """
+    from commissions.models import Commission, CommissionStatus
+
+    sums = _commission_ledger_sums()
+    expense = func.coalesce(sums.c.expense, 0)
+    staged = {kind: func.coalesce(sums.c[kind.value], 0) for kind in _STAGES}
+    net = Commission.earned_minor - Commission.reversed_minor
+
+    def stage_wrong(status: str, stage: AccountKind) -> Any:
+        return and_(Commission.status == status, or_(*(staged[kind] != (net if kind is stage else 0) for kind in _STAGES)))
+
+    suspects = db.session.execute(
+        select(Commission.id, Commission.earned_minor, Commission.reversed_minor, Commission.status, expense, *staged.values())
+        .outerjoin(sums, sums.c.commission_id == Commission.id)
+        .where(or_(expense != net, net < 0, net > Commission.earned_minor,
+                   *(stage_wrong(status, stage) for status, stage in _STAGE_OF_STATUS.items())))
+        .order_by(Commission.id)
+    )
     problems = []
-    expected_balance: dict[tuple[str, str, AccountKind], int] = defaultdict(int)
-    for commission in db.session.scalars(select(Commission)):
-        if expense[commission.id] != commission.net_minor:
-            problems.append(f"commission {commission.id}: ledger says {expense[commission.id]}, the commission says {commission.net_minor}")
-        if not 0 <= commission.net_minor <= commission.earned_minor:
-            problems.append(f"commission {commission.id}: net {commission.net_minor} outside 0..{commission.earned_minor}")
-        stage = _STAGE_OF_STATUS.get(commission.status)
+    for commission_id, earned, reversed_, status, spent, *in_stages in suspects:
+        net_minor = earned - reversed_
+        if spent != net_minor:
+            problems.append(f"commission {commission_id}: ledger says {spent}, the commission says {net_minor}")
+        if not 0 <= net_minor <= earned:
+            problems.append(f"commission {commission_id}: net {net_minor} outside 0..{earned}")
+        stage = _STAGE_OF_STATUS.get(status)
         if stage is not None:
-            expected_balance[(f"user:{commission.curator_user_id}", commission.currency, stage)] += commission.net_minor
-            for kind in _STAGES:
-                want = commission.net_minor if kind is stage else 0
-                if stages[(commission.id, kind)] != want:
-                    problems.append(
-                        f"commission {commission.id} ({commission.status}): {stages[(commission.id, kind)]} in {kind.value}, expected {want}"
-                    )
-    for acct in db.session.scalars(select(LedgerAccount).where(LedgerAccount.kind.in_([AccountKind.PENDING, AccountKind.HELD]))):
-        want = expected_balance.get((acct.owner, acct.currency, AccountKind(acct.kind)), 0)
-        if balance(acct) != want:
-            problems.append(f"{acct.owner} {acct.kind} {acct.currency} is {balance(acct)}, its commissions add up to {want}")
+            for kind, amount in zip(_STAGES, in_stages, strict=True):
+                want = net_minor if kind is stage else 0
+                if amount != want:
+                    problems.append(f"commission {commission_id} ({status}): {amount} in {kind.value}, expected {want}")
+    expected_balance = {
+        (f"user:{user_id}", currency, AccountKind(status)): int(total)
+        for user_id, currency, status, total in db.session.execute(
+            select(Commission.curator_user_id, Commission.currency, Commission.status, func.sum(net))
+            .where(Commission.status.in_([CommissionStatus.PENDING, CommissionStatus.HELD]))
+            .group_by(Commission.curator_user_id, Commission.currency, Commission.status)
+        )
+    }
+    for account_id, owner, kind, currency in db.session.execute(
+        select(LedgerAccount.id, LedgerAccount.owner, LedgerAccount.kind, LedgerAccount.currency)
+        .where(LedgerAccount.kind.in_([AccountKind.PENDING, AccountKind.HELD])).order_by(LedgerAccount.id)
+    ):
+        want = expected_balance.get((owner, currency, AccountKind(kind)), 0)
+        value = balances.get(account_id, 0)
+        if value != want:
+            problems.append(f"{owner} {kind} {currency} is {value}, its commissions add up to {want}")
     return problems

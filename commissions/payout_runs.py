@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+
 from commissions import payouts
 from commissions.models import Payout, PayoutMethod, PayoutRun, PayoutStatus
 from storefront import clock
@@ -44,7 +46,8 @@ def _stripe_destination(user_id: int, provider: PaymentProvider) -> ConnectedAcc
 def start_run(method: PayoutMethod, *, currency: str, minimum_minor: int, provider: PaymentProvider,
               started_by_user_id: int | None) -> RunReport:
     if method is PayoutMethod.STRIPE and not hasattr(provider, "create_transfer"):
-        raise payouts.PayoutError(f"The {provider.name} payment provider cannot send transfers; use the manual method.")
+        raise payouts.PayoutError(_("The %(provider)s payment provider cannot send transfers; use the manual method.",
+                                    provider=provider.name))
     run = PayoutRun(method=method, currency=currency, started_by_user_id=started_by_user_id)
     db.session.add(run)
     db.session.flush()
@@ -57,7 +60,7 @@ def start_run(method: PayoutMethod, *, currency: str, minimum_minor: int, provid
         if method is PayoutMethod.STRIPE:
             account = _stripe_destination(user_id, provider)
             if account is None:
-                report.skipped[user_id] = "no payout account with payouts enabled"
+                report.skipped[user_id] = _("no payout account with payouts enabled")
                 continue
             destination = account.reference
         reservation = payouts.reserve(run, user_id, minimum_minor=minimum_minor, destination=destination)
@@ -125,7 +128,7 @@ def recover(provider: PaymentProvider) -> RunReport:
 def mark_manual_run_paid(run: PayoutRun, *, actor_user_id: int | None) -> int:
     """The bank file was paid: every payout of the run still reserved settles under its own reference."""
     if run.method != PayoutMethod.MANUAL:
-        raise payouts.PayoutError("Only a manual file is marked paid by hand; transfers settle themselves.")
+        raise payouts.PayoutError(_("Only a manual file is marked paid by hand; transfers settle themselves."))
     settled = 0
     for payout in list(run.payouts):
         if payout.status == PayoutStatus.RESERVED:
@@ -138,7 +141,7 @@ def mark_manual_run_paid(run: PayoutRun, *, actor_user_id: int | None) -> int:
 
 def mark_manual_payout_failed(payout: Payout, reason: str, *, actor_user_id: int | None) -> None:
     if payout.method != PayoutMethod.MANUAL:
-        raise payouts.PayoutError("A transfer payout fails only when the provider says so; use `flask payouts recover`.")
+        raise payouts.PayoutError(_("A transfer payout fails only when the provider says so; use `flask payouts recover`."))
     payouts.void(payout, reason or "the bank refused it")
     record_audit(actor_user_id=actor_user_id, action="payouts.failed", subject_type="payout", subject_id=payout.id, reason=reason)
     db.session.commit()

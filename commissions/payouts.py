@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from commissions import ledger
@@ -18,7 +19,7 @@ from commissions.models import (
     PayoutStatus,
 )
 from commissions.notifications import messages as notifications
-from commissions.states import COMMISSION_STATES, PAYOUT_STATES
+from commissions.states import COMMISSION_STATES, PAYOUT_STATE_NAMES, PAYOUT_STATES
 from storefront.extensions import db
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,8 @@ def _finishing(payout: Payout, target: PayoutStatus) -> Payout | None:
     if payout.status_enum is target:
         return None
     if payout.status_enum is not PayoutStatus.RESERVED:
-        raise PayoutError(f"A {payout.status} payout cannot become {target.value}.")
+        raise PayoutError(_("A %(status)s payout cannot become %(target)s.", status=PAYOUT_STATE_NAMES[payout.status_enum],
+                             target=PAYOUT_STATE_NAMES[target]))
     return payout
 
 
@@ -174,7 +176,7 @@ def returned(payout: Payout, reversed_so_far: int, reason: str) -> int:
     """
     payout = _locked(payout)
     if payout.status_enum not in (PayoutStatus.SETTLED, PayoutStatus.RETURNED):
-        raise PayoutError(f"A {payout.status} payout cannot come back.")
+        raise PayoutError(_("A %(status)s payout cannot come back.", status=PAYOUT_STATE_NAMES[payout.status_enum]))
     target = min(max(reversed_so_far, 0), payout.amount_minor)
     already = int(db.session.scalar(
         select(func.coalesce(func.sum(LedgerTransfer.amount_minor), 0))

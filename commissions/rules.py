@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -86,14 +87,14 @@ def quote(product: Product, default_bps: int, curator_user_id: int | None = None
 
 def _check_bps(rate_bps: int) -> None:
     if not isinstance(rate_bps, int) or not 0 <= rate_bps <= MAX_RATE_BPS:
-        raise RateError("A rate is between 0 and 10000 basis points (0% to 100%).")
+        raise RateError(_("A rate is between 0 and 10000 basis points (0% to 100%)."))
 
 
 def set_rate(scope: RateScope, target_id: int, rate_bps: int | None) -> None:
     """Set (or, with None, remove) a product or category rate; past orders keep their snapshot."""
     target = db.session.get(Product if scope is RateScope.PRODUCT else Category, target_id)
     if target is None:
-        raise RateError(f"No such {scope.value}.")
+        raise RateError(_("No such product.") if scope is RateScope.PRODUCT else _("No such category."))
     existing = db.session.scalar(select(CommissionRate).where(CommissionRate.scope == scope, CommissionRate.target_id == target_id))
     if rate_bps is None:
         if existing is not None:
@@ -107,7 +108,7 @@ def set_rate(scope: RateScope, target_id: int, rate_bps: int | None) -> None:
             else:
                 existing.rate_bps = rate_bps
     except IntegrityError:
-        raise RateError("Someone changed this rate at the same moment; look again and retry.") from None
+        raise RateError(_("Someone changed this rate at the same moment; look again and retry.")) from None
 
 
 def rates_by_scope(scope: RateScope) -> dict[int, int]:
@@ -117,19 +118,19 @@ def rates_by_scope(scope: RateScope) -> dict[int, int]:
 def add_tier(name: str, currency: str, min_sales_minor: int, bonus_bps: int) -> CuratorTier:
     name = name.strip()
     if not name or len(name) > 60:
-        raise RateError("A tier needs a name of 1 to 60 characters.")
+        raise RateError(_("A tier needs a name of 1 to 60 characters."))
     if min_sales_minor <= 0:
-        raise RateError("A tier's threshold is a positive amount.")
+        raise RateError(_("A tier's threshold is a positive amount."))
     if not 0 < bonus_bps <= 5000:
-        raise RateError("A tier bonus is between 1 and 5000 basis points.")
+        raise RateError(_("A tier bonus is between 1 and 5000 basis points."))
     if db.session.scalar(select(CuratorTier.id).where(CuratorTier.currency == currency, CuratorTier.min_sales_minor == min_sales_minor)):
-        raise RateError("A tier with this threshold exists already.")
+        raise RateError(_("A tier with this threshold exists already."))
     tier = CuratorTier(name=name, currency=currency, min_sales_minor=min_sales_minor, bonus_bps=bonus_bps)
     try:
         with db.session.begin_nested():
             db.session.add(tier)
     except IntegrityError:
-        raise RateError("A tier with this threshold exists already.") from None
+        raise RateError(_("A tier with this threshold exists already.")) from None
     return tier
 
 
@@ -140,5 +141,5 @@ def list_tiers(currency: str) -> list[CuratorTier]:
 def remove_tier(tier_id: int) -> None:
     tier = db.session.get(CuratorTier, tier_id)
     if tier is None:
-        raise RateError("No such tier.")
+        raise RateError(_("No such tier."))
     db.session.delete(tier)

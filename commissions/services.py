@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,7 +22,7 @@ from commissions.analytics import facts
 from commissions.ledger import LedgerError, Posting, Transfer
 from commissions.models import AccountKind, Commission, CommissionStatus, CuratorTier
 from commissions.notifications import messages as notifications
-from commissions.states import BUCKET, COMMISSION_STATES
+from commissions.states import BUCKET, COMMISSION_STATES, COMMISSION_STATUS_LABELS
 from share.services import find_order_attribution
 from storefront import clock
 from storefront.audit.services import record_audit
@@ -106,10 +107,19 @@ def earn_for_paid_order(order: Order, payment: Payment, settings: CommissionSett
             continue
         earning.append((line, shop))
     _lock_curators((shop.user_id, order.currency) for _line, shop in earning)
-    tiers = {shop.user_id: rules.tier_for(shop.user_id, order.currency) for _line, shop in earning}
+    tiers = {user_id: rules.tier_for(user_id, order.currency) for user_id in sorted({shop.user_id for _line, shop in earning})}
+    # Read once for the whole order, not once per line: which lines earned already, their products, the accounts.
+    earned_lines = set(db.session.scalars(
+        select(Commission.order_line_id).where(Commission.order_line_id.in_([line.id for line, _shop in earning]))
+    )) if earning else set()
+    if earning:
+        db.session.scalars(select(Product).where(Product.id.in_({line.product_id for line, _shop in earning}))).all()
+    accounts = _AccountsOfOrder(order.currency)
     made = []
     for line, shop in earning:
-        commission = _earn_line(order, line, payment, shop, settings, tiers[shop.user_id])
+        if line.id in earned_lines:
+            continue
+        commission = _earn_line(order, line, payment, shop, settings, tiers[shop.user_id], accounts)
         if commission is None:
             continue
         made.append(commission)
@@ -120,11 +130,25 @@ def earn_for_paid_order(order: Order, payment: Payment, settings: CommissionSett
     return made
 
 
+class _AccountsOfOrder:
+    """The ledger accounts an order's earnings post to, each read once (they exist: the curators are locked)."""
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        self._found: dict[tuple[int | None, AccountKind], ledger.LedgerAccount] = {}
+
+    def get(self, user_id: int | None, kind: AccountKind) -> ledger.LedgerAccount:
+        key = (user_id, kind)
+        if key not in self._found:
+            self._found[key] = ledger.account(user_id, kind, self.currency)
+        return self._found[key]
+
+
 def _earn_line(
     order: Order, line: OrderLine, payment: Payment, shop: Shop, settings: CommissionSettings, tier: CuratorTier | None,
+    accounts: _AccountsOfOrder,
 ) -> Commission | None:
-    if db.session.scalar(select(Commission.id).where(Commission.order_line_id == line.id)) is not None:
-        return None
+    """The line's commission and its posting; the caller checked that the line has none yet."""
     product = db.session.get(Product, line.product_id)
     assert product is not None
     rate = rules.rate_for(product, settings.default_bps, tier)
@@ -145,7 +169,8 @@ def _earn_line(
     ledger.post(Posting(
         idempotency_key=_earning_key(commission), kind="earn", cause_type="order_line",
         cause_id=line.id, memo=f"order {order.number}: {rate.rate_bps} bps of {base}",
-        transfers=[Transfer(_expense(order.currency), _acct(commission, AccountKind.PENDING), earned, commission.id)],
+        transfers=[Transfer(accounts.get(None, AccountKind.COMMISSION_EXPENSE), accounts.get(shop.user_id, AccountKind.PENDING), earned,
+                            commission.id)],
     ))
     return commission
 
@@ -237,12 +262,12 @@ def _mature(commission: Commission) -> None:
 def hold(commission: Commission, *, reason: str, actor_user_id: int | None) -> None:
     """Take a pending or available commission out of the payable balance (fraud review, dispute)."""
     if not reason.strip():
-        raise CommissionError("Say why the commission is held.")
+        raise CommissionError(_("Say why the commission is held."))
     commission = _locked(commission)
     if commission.status_enum not in (S.PENDING, S.AVAILABLE):
-        raise CommissionError(f"A {commission.status} commission cannot be held.")
+        raise CommissionError(_("A %(status)s commission cannot be held.", status=COMMISSION_STATUS_LABELS[commission.status_enum]))
     if commission.payout_id is not None:
-        raise CommissionError("This commission is in a payout being paid: fail that payout first, or act once it is paid.")
+        raise CommissionError(_("This commission is in a payout being paid: fail that payout first, or act once it is paid."))
     source = commission.status_enum
     commission.holds += 1
     if commission.net_minor > 0:
@@ -260,7 +285,7 @@ def release(commission: Commission, *, reason: str, actor_user_id: int | None) -
     """Back to pending, or to available when its hold period passed meanwhile."""
     commission = _locked(commission)
     if commission.status_enum is not S.HELD:
-        raise CommissionError("Only a held commission can be released.")
+        raise CommissionError(_("Only a held commission can be released."))
     target = S.PENDING if commission.matures_at > clock.now() else S.AVAILABLE
     first_time_available = target is S.AVAILABLE and commission.held_from == S.PENDING
     if commission.net_minor > 0:
@@ -279,10 +304,10 @@ def release(commission: Commission, *, reason: str, actor_user_id: int | None) -
 def reject(commission: Commission, *, reason: str, actor_user_id: int | None) -> None:
     """Refuse a held commission for good: its amount goes back to the platform."""
     if not reason.strip():
-        raise CommissionError("Say why the commission is rejected.")
+        raise CommissionError(_("Say why the commission is rejected."))
     commission = _locked(commission)
     if commission.status_enum is not S.HELD:
-        raise CommissionError("Hold a commission before rejecting it.")
+        raise CommissionError(_("Hold a commission before rejecting it."))
     amount = commission.net_minor
     if amount > 0:
         ledger.post(Posting(

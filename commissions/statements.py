@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -14,10 +15,11 @@ from storefront.listing import Page, clamp_page
 from storefront.money import Money
 from storefront.orders.models import Order, OrderLine
 
-#: How each kind of posting reads on a statement.
+#: How each kind of posting reads on a statement (in the reader's language).
 MOVEMENT_LABELS = {
-    "earn": "Earned (pending)", "mature": "Now available", "hold": "Put on hold", "release": "Released from hold",
-    "reject": "Rejected", "reversal": "Reversed (refund)", "clawback": "Clawed back (owed)",
+    "earn": _l("Earned (pending)"), "mature": _l("Now available"), "hold": _l("Put on hold"),
+    "release": _l("Released from hold"), "reject": _l("Rejected"), "reversal": _l("Reversed (refund)"),
+    "clawback": _l("Clawed back (owed)"),
 }
 
 
@@ -55,14 +57,19 @@ class Movement:
     order_number: str
     product: str
     kind: str
+    #: In the language of the request that read it.
     label: str
     #: Positive when the curator's earnings grew, negative when they shrank; zero for a move between stages.
     amount: Money
+    #: "platform → pending": the stages the money left and entered (stable words, for the API and CSV).
     moved: str
     status: str
     reason: str
     #: The ledger transfer's id: a statement read by cursor continues after it.
     id: int
+    #: The stages of `moved`, each a key of `commissions.states.STAGE_LABELS`.
+    moved_from: str = ""
+    moved_to: str = ""
 
 
 def _movement_query(user_id: int):  # type: ignore[no-untyped-def]
@@ -84,13 +91,13 @@ def _movement(row) -> Movement:  # type: ignore[no-untyped-def]
     signed = transfer.amount_minor if debit_kind == AccountKind.COMMISSION_EXPENSE else (
         -transfer.amount_minor if credit_kind == AccountKind.COMMISSION_EXPENSE else 0
     )
-    label = MOVEMENT_LABELS.get(transaction.kind, transaction.kind)
-    moved = f"{'platform' if debit_kind == AccountKind.COMMISSION_EXPENSE else debit_kind} → " \
-            f"{'platform' if credit_kind == AccountKind.COMMISSION_EXPENSE else credit_kind}"
+    label = str(MOVEMENT_LABELS.get(transaction.kind, transaction.kind))
+    moved_from = "platform" if debit_kind == AccountKind.COMMISSION_EXPENSE else str(debit_kind)
+    moved_to = "platform" if credit_kind == AccountKind.COMMISSION_EXPENSE else str(credit_kind)
     return Movement(
         at=transaction.created_at, order_number=number, product=title, kind=transaction.kind, label=label,
-        amount=Money(signed, transfer.currency), moved=moved, status=commission.status, reason=transaction.memo,
-        id=transfer.id,
+        amount=Money(signed, transfer.currency), moved=f"{moved_from} → {moved_to}", status=commission.status,
+        reason=transaction.memo, id=transfer.id, moved_from=moved_from, moved_to=moved_to,
     )
 
 

@@ -1,6 +1,8 @@
 """The commission's life, in one table: pending during the return window, then available, then paid."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from commissions.models import CommissionStatus as S
 from commissions.models import PayoutStatus as P
 from storefront.states import StateMachine
@@ -31,3 +33,26 @@ PAYOUT_STATES: StateMachine[P] = StateMachine(
         P.RETURNED: frozenset(),
     },
 )
+
+#: How each commission status reads to people (the stored value stays the English word).
+COMMISSION_STATUS_LABELS = {
+    S.PENDING: _l("pending"), S.HELD: _l("held"), S.AVAILABLE: _l("available"), S.PAID: _l("paid"),
+    S.REVERSED: _l("reversed"), S.REJECTED: _l("rejected"),
+}
+
+#: How each payout status reads to the curator it pays.
+PAYOUT_STATUS_LABELS = {
+    P.RESERVED: _l("on its way"), P.SETTLED: _l("paid out"), P.VOIDED: _l("failed, back in available"),
+    P.RETURNED: _l("returned, back in available"),
+}
+
+#: Where money sits, as a statement's "moved" column shows it ("platform" is the commission expense).
+STAGE_LABELS = {
+    "platform": _l("platform"), "pending": _l("pending"), "held": _l("held"), "available": _l("available"),
+    "in_payout": _l("in payout"), "paid": _l("paid"), "receivable": _l("owed"),
+}
+
+#: A payout's status as operators read it in errors ("A settled payout cannot come back.").
+PAYOUT_STATE_NAMES = {
+    P.RESERVED: _l("reserved"), P.SETTLED: _l("settled"), P.VOIDED: _l("voided"), P.RETURNED: _l("returned"),
+}

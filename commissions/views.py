@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from commissions import rules, statements
+from commissions.states import COMMISSION_STATUS_LABELS, PAYOUT_STATUS_LABELS, STAGE_LABELS
 from commissions.payouts import payout_statement, payouts_for
 from storefront.catalog.models import Product
 from storefront.extensions import db
@@ -27,6 +29,24 @@ blueprint = Blueprint("commissions", __name__)
 def format_bps(rate_bps: int) -> str:
     """500 → "5%", 525 → "5.25%" (exact: basis points are whole hundredths of a percent)."""
     return f"{Decimal(rate_bps).scaleb(-2).normalize():f}%"
+
+
+@blueprint.app_template_filter("commission_status")
+def commission_status_label(status: str) -> str:
+    """A commission's stored status ("held") as the reader's language says it."""
+    return str(COMMISSION_STATUS_LABELS.get(status, status))  # type: ignore[call-overload]
+
+
+@blueprint.app_template_filter("payout_status")
+def payout_status_label(status: str) -> str:
+    """A payout's stored status ("reserved") as its curator reads it ("on its way")."""
+    return str(PAYOUT_STATUS_LABELS.get(status, status))  # type: ignore[call-overload]
+
+
+@blueprint.app_template_filter("ledger_stage")
+def ledger_stage_label(stage: str) -> str:
+    """Where money sat or went on a statement line ("platform", "pending", "in_payout"…)."""
+    return str(STAGE_LABELS.get(stage, stage))
 
 
 @blueprint.app_template_global("commission_quote_for")
@@ -58,7 +78,7 @@ def earnings() -> str:
 def payout_detail(payout_id: int) -> str:
     found = payout_statement(payout_id, current_user.id)
     if found is None:
-        abort(404, description="There is no such payout of yours.")
+        abort(404, description=_("There is no such payout of yours."))
     payout, lines = found
     return render_template("commissions/payout.html", payout=payout, lines=lines)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from flask_babel import lazy_gettext as _l
+
 from share.models import Channel, ShareLink
 
+#: The names people know each channel by in their language (WeChat is 微信 to a Chinese reader).
 CHANNEL_LABELS = {
-    Channel.WHATSAPP: "WhatsApp", Channel.WECHAT: "WeChat", Channel.WEIBO: "Weibo", Channel.FACEBOOK: "Facebook",
-    Channel.X: "X", Channel.TELEGRAM: "Telegram", Channel.EMAIL: "E-mail", Channel.COPY: "Link",
+    Channel.WHATSAPP: "WhatsApp", Channel.WECHAT: _l("WeChat"), Channel.WEIBO: _l("Weibo"), Channel.FACEBOOK: "Facebook",
+    Channel.X: "X", Channel.TELEGRAM: "Telegram", Channel.EMAIL: _l("E-mail"), Channel.COPY: _l("Link"),
 }
 
 
@@ -59,5 +62,6 @@ def build_panel(links: dict[Channel, ShareLink], *, base_url: str, title: str, t
     for channel in Channel:
         link = links[channel]
         url = f"{base_url}/s/{link.code}"
-        channels.append(ChannelShare(channel, CHANNEL_LABELS[channel], url, link.code, intent_url(channel, url, text, title)))
+        label = str(CHANNEL_LABELS[channel])  # in the reader's language, now
+        channels.append(ChannelShare(channel, label, url, link.code, intent_url(channel, url, text, title)))
     return SharePanel(title=title, text=text, channels=channels)

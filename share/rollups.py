@@ -8,11 +8,12 @@ curator's dashboard reads the days; the operators' (in the store's calendar) rea
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Insert, Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from share.models import Click, DeviceClass, LinkDay, LinkHour, ShareLink
@@ -41,22 +42,27 @@ def first_click_of_day(previous: datetime | None, now: datetime, tz: ZoneInfo) -
     return previous is None or localtime.local_date(previous, tz) != localtime.local_date(now, tz)
 
 
+@functools.cache
+def _upsert(dialect: str, table: Table) -> Insert:
+    """INSERT … ON CONFLICT DO UPDATE adding to the counts, built once per dialect and table (every click runs two)."""
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return upsert.on_conflict_do_update(
+        index_elements=[table.c.link_id, table.c.hour if "hour" in table.c else table.c.day],
+        set_={"clicks": table.c.clicks + upsert.excluded.clicks, "visitors": table.c.visitors + upsert.excluded.visitors},
+    )
+
+
 def _add(model: type[LinkHour] | type[LinkDay], key: dict[str, object], clicks: int, visitors: int) -> None:
     dialect = db.session.get_bind().dialect.name
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model).values(**key, clicks=clicks, visitors=visitors)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=[getattr(model, name) for name in key],
-        set_={"clicks": model.clicks + upsert.excluded.clicks, "visitors": model.visitors + upsert.excluded.visitors},
-    )
-    db.session.execute(upsert)
+    db.session.execute(_upsert(dialect, model.__table__), {**key, "clicks": clicks, "visitors": visitors})
 
 
-def count_click(click: Click, *, first_of_day: bool, day: date) -> None:
+def count_click(link_id: int, created_at: datetime, device_class: str, *, first_of_day: bool, day: date) -> None:
     """Add one click (and one visitor when it is the visitor's first of the day) to the link's hour and day, atomically."""
-    if click.device_class == DeviceClass.BOT:
+    if device_class == DeviceClass.BOT:
         return
-    _add(LinkHour, {"link_id": click.link_id, "hour": hour_of(click.created_at)}, 1, int(first_of_day))
-    _add(LinkDay, {"link_id": click.link_id, "day": day}, 1, int(first_of_day))
+    _add(LinkHour, {"link_id": link_id, "hour": hour_of(created_at)}, 1, int(first_of_day))
+    _add(LinkDay, {"link_id": link_id, "day": day}, 1, int(first_of_day))
 
 
 def _links_with_zones(shop_ids: Iterable[int] | None) -> list[tuple[int, ZoneInfo]]:

@@ -9,7 +9,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from flask_babel import gettext as _
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from share import rollups
@@ -54,7 +55,7 @@ def _check_target(shop: Shop, target_type: LinkTarget, target_id: int) -> None:
         select(ShopItem.id).where(ShopItem.shop_id == shop.id, ShopItem.product_id == target_id)
     ):
         return
-    raise TargetNotShareable("You can only share your shop, your looks, and products in your shop.")
+    raise TargetNotShareable(_("You can only share your shop, your looks, and products in your shop."))
 
 
 def _link_key(shop: Shop, target_type: LinkTarget, target_id: int, channel: Channel) -> tuple[object, ...]:
@@ -85,7 +86,7 @@ def get_or_create_link(shop: Shop, target_type: LinkTarget, target_id: int, chan
             existing = db.session.scalar(select(ShareLink).where(*key))
             if existing is not None:
                 return existing
-    raise ShareError("Could not make a share link just now; please try again.")
+    raise ShareError(_("Could not make a share link just now; please try again."))
 
 
 def links_for_target(shop: Shop, target_type: LinkTarget, target_id: int) -> dict[Channel, ShareLink]:
@@ -132,26 +133,40 @@ class ClickFacts:
     user_id: int | None
 
 
-def record_click(link: ShareLink, facts: ClickFacts, *, at: datetime | None = None) -> Touch:
-    """Store one counted click and the attribution touch it gives the link's shop, both at `at` (default: now)."""
+@dataclass(frozen=True)
+class RecordedTouch:
+    """The touch a click gave its link's shop: what the redirect's attribution cookie needs."""
+
+    id: int
+    visitor_id: str
+    click_id: int
+
+
+def record_click(link: ShareLink, facts: ClickFacts, *, at: datetime | None = None) -> RecordedTouch:
+    """Store one counted click and the attribution touch it gives the link's shop, both at `at` (default: now).
+
+    Every click a share link gets comes through here, so it is written in Core (no ORM objects): one read of the
+    visitor's previous click on the link, two INSERTs, and the two rollup upserts last, which keeps the rollup rows
+    locked (PostgreSQL) for as short a time as possible before the caller commits.
+    """
     now = at or clock.now()
+    clicks, touches = Click.__table__.c, Touch.__table__.c
     previous = db.session.scalar(
-        select(func.max(Click.created_at)).where(Click.visitor_id == facts.visitor_id, Click.link_id == link.id)
+        select(func.max(clicks.created_at)).where(clicks.visitor_id == facts.visitor_id, clicks.link_id == link.id)
     )
-    click = Click(
-        link_id=link.id, visitor_id=facts.visitor_id, referrer_host=facts.referrer_host[:255], created_at=now,
-        device_class=facts.device_class, ip_hash=facts.ip_hash,
-        unique_visit=previous is None or previous < now - UNIQUE_VISIT_WINDOW,
-    )
-    db.session.add(click)
-    db.session.flush()
+    click_id = db.session.execute(insert(Click.__table__).returning(clicks.id), {
+        "link_id": link.id, "visitor_id": facts.visitor_id, "referrer_host": facts.referrer_host[:255], "created_at": now,
+        "device_class": facts.device_class, "ip_hash": facts.ip_hash,
+        "unique_visit": previous is None or previous < now - UNIQUE_VISIT_WINDOW,
+    }).scalar_one()
+    touch_id = db.session.execute(insert(Touch.__table__).returning(touches.id), {
+        "visitor_id": facts.visitor_id, "user_id": facts.user_id, "shop_id": link.shop_id, "click_id": click_id,
+        "kind": TouchKind.CLICK, "created_at": now,
+    }).scalar_one()
     tz = rollups.curator_zone(link.shop.user)
-    rollups.count_click(click, first_of_day=rollups.first_click_of_day(previous, now, tz), day=localtime.local_date(now, tz))
-    touch = Touch(visitor_id=facts.visitor_id, user_id=facts.user_id, shop_id=link.shop_id, click_id=click.id, kind=TouchKind.CLICK,
-                  created_at=now)
-    db.session.add(touch)
-    db.session.flush()
-    return touch
+    rollups.count_click(link.id, now, facts.device_class, first_of_day=rollups.first_click_of_day(previous, now, tz),
+                        day=localtime.local_date(now, tz))
+    return RecordedTouch(id=touch_id, visitor_id=facts.visitor_id, click_id=click_id)
 
 
 def find_click(link: ShareLink, visitor_id: str, at: datetime) -> Click | None:

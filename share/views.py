@@ -8,11 +8,12 @@ from pathlib import Path
 
 import segno
 from flask import Blueprint, Response, abort, after_this_request, current_app, redirect, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, user_logged_in
 
 from share import services, visits
 from share.destinations import recent_destinations
-from share.models import Channel, LinkTarget, Touch
+from share.models import Channel, LinkTarget
 from share.panel import build_panel
 from share.services import ClickFacts, ShareError
 from share.spool import ClickSpool, new_spooled_click
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("share", __name__)
 
 
-def _remember_touch(response: Response, touch: Touch) -> None:
+def _remember_touch(response: Response, touch: services.RecordedTouch) -> None:
     window = visits.attribution_window()
     visits.remember_touch(
         response, request, touch.id, touch.visitor_id, lambda touch_id: services.touch_still_counts(touch_id, window)
@@ -44,7 +45,7 @@ def follow(code: str) -> Response:
     except outage.DATABASE_UNAVAILABLE as error:
         return _follow_without_database(code, error)
     if link is None:
-        abort(404, description="This share link does not exist. It may have been mistyped — the store is still here.")
+        abort(404, description=_("This share link does not exist. It may have been mistyped — the store is still here."))
     if destination is None:
         # A suspended shop or a target that is gone: the visitor still lands in the store, unattributed.
         recent_destinations.forget(code)
@@ -123,7 +124,7 @@ def _spool_click(code: str, response: Response, visitor: str, clicked_at: dateti
 def _qr_for(code: str) -> segno.QRCode:
     link = services.find_link(code)
     if link is None:
-        abort(404, description="This share link does not exist.")
+        abort(404, description=_("This share link does not exist."))
     return segno.make(f"{current_app.config['BASE_URL']}/s/{link.code}", error="m")
 
 
@@ -154,7 +155,8 @@ def _target_title(shop: Shop, target_type: LinkTarget, target_id: int) -> str:
 def build_share_panel(shop: Shop, target_type: LinkTarget, target_id: int):  # type: ignore[no-untyped-def]
     """Links for every channel (made on first use) and the panel around them."""
     title = _target_title(shop, target_type, target_id)
-    text = f"{title} — picked by @{shop.handle} on Vitrine"
+    # The message a friend reads first, prefilled in the curator's language.
+    text = _("%(title)s — picked by @%(handle)s on Vitrine", title=title, handle=shop.handle)
     links = services.links_for_target(shop, target_type, target_id)
     return build_panel(links, base_url=current_app.config["BASE_URL"], title=title, text=text)
 
@@ -175,12 +177,12 @@ def share_panel_for(shop: Shop, target: str = "shop", target_id: int = 0):  # ty
 def share_page(target: str, target_id: int) -> str:
     shop = shops.find_shop_for_user(current_user.id)
     if shop is None:
-        abort(404, description="Open your shop first, then share it.")
+        abort(404, description=_("Open your shop first, then share it."))
     try:
         target_type = LinkTarget(target)
         panel = build_share_panel(shop, target_type, target_id)
     except (ValueError, ShareError):
-        abort(404, description="You can only share your shop, your looks, and products in your shop.")
+        abort(404, description=_("You can only share your shop, your looks, and products in your shop."))
     db.session.commit()
     return render_template("share/share_page.html", shop=shop, panel=panel, channels=Channel)
 

@@ -27,20 +27,32 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise RuntimeError(f"ATTRIBUTION_MODEL must be last_click or first_click, got {app.config['ATTRIBUTION_MODEL']!r}")
     if app.config["STORE_TIME_ZONE"] not in localtime.all_zone_names():
         raise RuntimeError(f"STORE_TIME_ZONE must be an IANA time zone such as America/Sao_Paulo, got {app.config['STORE_TIME_ZONE']!r}")
+    from storefront import i18n
+
+    app.config["DEFAULT_LOCALE"] = i18n.normalize(app.config["DEFAULT_LOCALE"]) or ""
+    if app.config["DEFAULT_LOCALE"] not in i18n.LANGUAGES:
+        raise RuntimeError(f"DEFAULT_LOCALE must be one of {', '.join(i18n.LANGUAGES)}")
+    from storefront.money import MoneyError, validate_currency
+
+    try:
+        app.config["CURRENCY"] = validate_currency(app.config["CURRENCY"])
+    except MoneyError as error:
+        raise RuntimeError(f"CURRENCY must be an ISO 4217 code such as BRL, CNY, USD, EUR or JPY: {error}") from None
     if app.config.get("PROXY_FIX_HOPS"):
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from storefront import cache, logs, requestid
-    from storefront.extensions import csrf, db, limiter, login_manager
+    from storefront import cache, logs, requestid, throttle
+    from storefront.extensions import csrf, db, login_manager
 
     logs.configure_logging(app)
     requestid.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    throttle.init_app(app)  # the limiter's storage, without its per-request hooks
     cache.init_app(app)
+    i18n.init_app(app)
 
     from storefront import web
     from storefront.accounts import views as account_views

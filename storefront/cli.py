@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from storefront.accounts import services as accounts
 from storefront.accounts.models import Role
 from storefront.catalog.importer import CatalogImportError, import_catalog_csv
+from storefront.catalog.renditions import RENDITIONS_FOLDER, RenditionOutcome, build_all_renditions, rendition_name
 from storefront.config import REPO_ROOT
 from storefront.extensions import db
 from storefront.orders import services as orders
@@ -65,6 +66,23 @@ def _import(path: Path, *, update_existing: bool = True, update_stock: bool = Fa
         sys.exit(1)
     db.session.commit()
     click.echo(f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+    if report.hosted_images:
+        # The products are in: a bad picture is worth a warning, not a failed import.
+        _echo_renditions(build_all_renditions(_products_folder(), report.hosted_images), problem="warning")
+
+
+def _products_folder() -> Path:
+    return Path(current_app.static_folder or "") / "products"
+
+
+def _echo_renditions(outcomes: list[RenditionOutcome], *, problem: str = "error") -> int:
+    """Print each rendition made and each image that failed; return how many failed."""
+    for outcome in outcomes:
+        for width in outcome.widths_made:
+            click.echo(f"made products/{RENDITIONS_FOLDER}/{width}/{rendition_name(outcome.image)}")
+        if outcome.error:
+            click.echo(f"{problem}: {outcome.error}", err=True)
+    return sum(1 for outcome in outcomes if outcome.error)
 
 
 @catalog_cli.command("import")
@@ -82,6 +100,20 @@ def catalog_import(csv_file: Path, update_stock: bool) -> None:
 def catalog_load_demo() -> None:
     """Add the demo catalog's missing products; existing ones (and their stock) are left alone."""
     _import(DEMO_CATALOG, update_existing=False)
+
+
+@catalog_cli.command("renditions")
+def catalog_renditions() -> None:
+    """Write the WebP renditions (320, 640, 960 px, never upscaled) of every PNG, JPEG and WebP product image.
+
+    Renditions newer than their image are kept, so running it again writes nothing.
+    """
+    outcomes = build_all_renditions(_products_folder())
+    failed = _echo_renditions(outcomes)
+    made = sum(len(outcome.widths_made) for outcome in outcomes)
+    click.echo(f"{made} rendition(s) made for {len(outcomes)} raster image(s), {failed} failed")
+    if failed:
+        sys.exit(1)
 
 
 @users_cli.command("create-operator")

@@ -55,6 +55,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         "PAYMENT_PROVIDER": os.environ.get("PAYMENT_PROVIDER", "test"),
         "CURRENCY": os.environ.get("CURRENCY", "USD").upper(),
+        # The language of a visitor whose browser asks for none we speak (en, pt_BR, zh_Hans_CN).
+        "DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "en"),
         # The store's calendar (operators' analytics) and new accounts' time zone until they choose one.
         "STORE_TIME_ZONE": os.environ.get("STORE_TIME_ZONE", "UTC"),
         "ORDER_PAYMENT_TIMEOUT_MINUTES": _int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30),

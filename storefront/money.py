@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from babel.core import Locale
 from babel.numbers import format_currency, get_currency_precision
+from flask_babel import gettext as _
 
 BASIS_POINTS = 10_000
 _DECIMAL_AMOUNT = re.compile(r"^\d{1,12}(\.\d+)?$")
@@ -54,14 +55,14 @@ class Money:
         """Parse a decimal string such as "19.90" exactly; more decimals than the currency has is an error."""
         text = text.strip()
         if not _DECIMAL_AMOUNT.match(text):
-            raise MoneyError(f"{text!r} is not an amount (use digits and a dot, e.g. 19.90)")
+            raise MoneyError(_("“%(text)s” is not an amount (use digits and a dot, e.g. 19.90).", text=text[:40]))
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise MoneyError(f"{text!r} is not an amount") from None
+            raise MoneyError(_("“%(text)s” is not an amount.", text=text[:40])) from None
         scaled = value.scaleb(minor_digits(currency))
         if scaled != scaled.to_integral_value():
-            raise MoneyError(f"{text!r} has more decimals than {currency} allows")
+            raise MoneyError(_("“%(text)s” has more decimals than %(currency)s allows.", text=text[:40], currency=currency))
         return cls(int(scaled), currency)
 
     def _same_currency(self, other: Money) -> None:

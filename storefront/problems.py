@@ -4,24 +4,26 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, json, request
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from storefront.requestid import current_request_id
 
 API_PREFIX = "/api/"
+#: A problem's title, in the language the client asked for (Accept-Language) or the user chose.
 PROBLEM_TITLES = {
-    400: "Bad request",
-    401: "Authentication required",
-    402: "Payment declined",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Payload too large",
-    415: "Unsupported media type",
-    422: "Validation failed",
-    429: "Too many requests",
-    500: "Internal server error",
-    503: "Service unavailable",
+    400: _l("Bad request"),
+    401: _l("Authentication required"),
+    402: _l("Payment declined"),
+    403: _l("Forbidden"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Payload too large"),
+    415: _l("Unsupported media type"),
+    422: _l("Validation failed"),
+    429: _l("Too many requests"),
+    500: _l("Internal server error"),
+    503: _l("Service unavailable"),
 }
 
 
@@ -32,7 +34,7 @@ def wants_problem() -> bool:
 def problem_response(status: int, detail: str, *, errors: list[dict[str, str]] | None = None,
                      headers: dict[str, str] | None = None) -> Response:
     body: dict[str, Any] = {
-        "type": "about:blank", "title": PROBLEM_TITLES.get(status, "Error"), "status": status, "detail": detail,
+        "type": "about:blank", "title": str(PROBLEM_TITLES.get(status) or _("Error")), "status": status, "detail": str(detail),
     }
     if errors is not None:
         body["errors"] = errors

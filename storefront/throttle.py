@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 import logging
 
-from flask import current_app
+from flask import Flask, current_app
 from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -33,6 +33,22 @@ def private_key(namespace: str, value: str) -> str:
     """A keyed hash, so the limiter's storage holds no address or e-mail."""
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, f"{namespace}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter to its storage, without Flask-Limiter's per-request hooks.
+
+    Vitrine decorates no route with Flask-Limiter limits: every limit is counted by `hit` and `allow` below,
+    where the view decides. The extension's before-request check, its response-header hook and its
+    teardown would still run on every request (a share-link click, a shop page) and find nothing to do.
+    """
+    before = {key: list(hooks) for key, hooks in app.before_request_funcs.items()}
+    after = {key: list(hooks) for key, hooks in app.after_request_funcs.items()}
+    teardown = {key: list(hooks) for key, hooks in app.teardown_request_funcs.items()}
+    limiter.init_app(app)
+    for registry, kept in ((app.before_request_funcs, before), (app.after_request_funcs, after), (app.teardown_request_funcs, teardown)):
+        for key in list(registry):
+            registry[key] = [hook for hook in registry[key] if hook in kept.get(key, [])]
 
 
 #: Counts kept in this process while the shared storage (Redis) does not answer.

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, jsonify, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -13,30 +14,33 @@ from werkzeug.exceptions import HTTPException
 
 from storefront.checkout.cart import cart_quantity, read_cart
 from storefront import outage
+from storefront.catalog.renditions import RENDITIONS_FOLDER, list_renditions, rendition_name
 from storefront.extensions import db, login_manager
 from storefront.money import Money
+from storefront.orders.models import order_status_label
 from storefront.problems import problem_response, wants_problem
 from storefront.shops.services import shop_product_ids
 
 log = logging.getLogger(__name__)
 
 ERROR_TITLES = {
-    400: "That request did not make sense",
-    403: "You cannot open this page",
-    404: "We could not find that page",
-    405: "That is not something this page can do",
-    409: "That changed in the meantime",
-    410: "This page is gone",
-    413: "That upload is too large",
-    500: "Something went wrong on our side",
-    503: "We are briefly unavailable",
+    400: _l("That request did not make sense"),
+    403: _l("You cannot open this page"),
+    404: _l("We could not find that page"),
+    405: _l("That is not something this page can do"),
+    409: _l("That changed in the meantime"),
+    410: _l("This page is gone"),
+    413: _l("That upload is too large"),
+    500: _l("Something went wrong on our side"),
+    503: _l("We are briefly unavailable"),
 }
 
 
 def init_app(app: Flask) -> None:
-    app.add_template_filter(format_money, "money")
     app.add_template_global(Money, "money_of")
+    app.add_template_filter(order_status_label, "order_status")
     app.add_template_global(product_image_url)
+    app.add_template_global(product_image_srcset)
     app.add_template_global(absolute_url)
     app.add_template_global(preview_image_url)
     app.context_processor(_template_globals)
@@ -49,8 +53,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Response | tuple[str, int]:
         if wants_problem():
-            return problem_response(400, "Send the X-CSRFToken header with a request signed in by cookie, or use a bearer token.")
-        message = "Your form expired or was sent from another site. Please reload the page and try again."
+            return problem_response(400, _("Send the X-CSRFToken header with a request signed in by cookie, or use a bearer token."))
+        message = _("Your form expired or was sent from another site. Please reload the page and try again.")
         return render_error(400, message), 400
 
     @app.errorhandler(HTTPException)
@@ -61,7 +65,9 @@ def init_app(app: Flask) -> None:
             allowed = error.get_response().headers.get("Allow")
             return problem_response(error.code, error.description or "", headers={"Allow": allowed} if allowed else None)
         response = error.get_response()
-        body = render_error(error.code, error.description or "")
+        # Werkzeug's stock description is English only; where our translated title says as much, it is left out.
+        stock_description = error.code in ERROR_TITLES and error.description == type(error).description
+        body = render_error(error.code, "" if stock_description else error.description or "")
         response.set_data(body)
         response.content_type = "text/html; charset=utf-8"
         return response
@@ -71,8 +77,8 @@ def init_app(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         if wants_problem():
-            return problem_response(500, "Something went wrong on our side; we have been told about it.")  # type: ignore[return-value]
-        return render_error(500, "We have been told about it. Please try again in a moment."), 500
+            return problem_response(500, _("Something went wrong on our side; we have been told about it."))  # type: ignore[return-value]
+        return render_error(500, _("We have been told about it. Please try again in a moment.")), 500
 
 
 def database_unavailable(error: Exception) -> Response:
@@ -81,10 +87,10 @@ def database_unavailable(error: Exception) -> Response:
     outage.discard_transaction()
     headers = {"Retry-After": str(outage.RETRY_AFTER_SECONDS)}
     if wants_problem():
-        return problem_response(503, "The store is briefly unavailable. Please try again in a moment.", headers=headers)
+        return problem_response(503, _("The store is briefly unavailable. Please try again in a moment."), headers=headers)
     # The page must not need the database: it shows the header of a visitor who is not signed in.
     _forget_signed_in_user()
-    body = render_error(503, "We cannot reach our records right now. Please try again in a minute.")
+    body = render_error(503, _("We cannot reach our records right now. Please try again in a minute."))
     return Response(body, status=503, headers=headers, mimetype="text/html")
 
 
@@ -97,16 +103,18 @@ def refuse_nul_bytes() -> None:
     if request.mimetype in FORM_MIMETYPES:
         values.extend(request.form.values())
     if any("\x00" in value for value in values):
-        abort(400, description="The request holds a character that is not allowed (NUL).")
+        abort(400, description=_("The request holds a character that is not allowed (NUL)."))
 
 
 def render_error(code: int, message: str) -> str:
+    # Lazy: the reader's language is chosen while the page is drawn, where a database outage is caught.
+    title = ERROR_TITLES.get(code, _l("Error"))
     try:
-        return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, "Error"), message=message)
+        return render_template("errors/error.html", code=code, title=title, message=message)
     except outage.DATABASE_UNAVAILABLE:
         # The signed-in header needs the database, which is away too: draw the page as a visitor's.
         _forget_signed_in_user()
-        return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, "Error"), message=message)
+        return render_template("errors/error.html", code=code, title=title, message=message)
 
 
 def _forget_signed_in_user() -> None:
@@ -115,15 +123,27 @@ def _forget_signed_in_user() -> None:
     login_manager._update_request_context_with_user()
 
 
-def format_money(value: Money) -> str:
-    return value.format("en_US")
-
-
 def product_image_url(product: object) -> str:
     image = getattr(product, "image", "") or ""
     if image.startswith("https://"):
         return image
     return url_for("static", filename=f"products/{image}" if image else "placeholder.svg")
+
+
+@functools.cache
+def _hosted_renditions(static_folder: str) -> dict[str, tuple[int, ...]]:
+    # Read once per process: `flask catalog renditions` runs before the server starts.
+    return list_renditions(Path(static_folder) / "products")
+
+
+def product_image_srcset(product: object) -> str:
+    """The `srcset` of a hosted raster image's WebP renditions on disk; "" for SVGs, URLs and images without any."""
+    image = getattr(product, "image", "") or ""
+    widths = _hosted_renditions(current_app.static_folder or "").get(image, ())
+    return ", ".join(
+        f"{url_for('static', filename=f'products/{RENDITIONS_FOLDER}/{width}/{rendition_name(image)}')} {width}w"
+        for width in widths
+    )
 
 
 @functools.cache

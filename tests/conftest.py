@@ -17,6 +17,7 @@ from sqlalchemy import text
 from storefront import clock, create_app
 from storefront.config import normalize_database_url
 from storefront.extensions import create_database_engine, db
+from tests.i18n.catalogs import compile_stale_catalogs
 
 TEST_DATABASE_URL = normalize_database_url(os.environ["TEST_DATABASE_URL"]) if os.environ.get("TEST_DATABASE_URL") else None
 on_postgresql = pytest.mark.skipif(TEST_DATABASE_URL is None, reason="needs PostgreSQL: set TEST_DATABASE_URL")
@@ -66,6 +67,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    # `make test` compiles them; a bare `pytest` after editing a .po file must not test the old ones.
+    compile_stale_catalogs()
     return create_app(
         {
             "TESTING": True,

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from storefront.i18n import format_day, format_number
+
 WIDTH = 600
 HEIGHT = 160
 #: Bars keep a gap between them while they are wide enough to show one.
@@ -16,7 +18,7 @@ class Bar:
     y: float
     width: float
     height: float
-    #: The bar's tooltip and accessible text: "2026-11-03: 12".
+    #: The bar's tooltip and accessible text in the reader's language: "Nov 3, 2026: 12".
     label: str
 
 
@@ -42,5 +44,5 @@ def bar_chart(title: str, points: list[tuple[date, int]]) -> BarChart:
     for index, (day, value) in enumerate(points):
         height = HEIGHT * value / peak if peak else 0
         bars.append(Bar(round(index * slot + gap / 2, 2), round(HEIGHT - height, 2), round(slot - gap, 2), round(height, 2),
-                        f"{day.isoformat()}: {value}"))
+                        f"{format_day(day)}: {format_number(value)}"))
     return BarChart(title, tuple(bars), peak, points[0][0], points[-1][0])

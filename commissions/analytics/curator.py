@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from commissions.analytics.funnel import DayPoint, FunnelRow, days_of, empty_row, fold, fold_hours, hour_bucket
@@ -129,8 +130,9 @@ def _by_product(shop_id: int, days: DayRange, currency: str) -> list[ProductRow]
 def link_label(link: _Link, titles: dict[tuple[str, int], str]) -> str:
     channel = CHANNEL_LABELS.get(link.channel, link.channel)
     if link.target_type == LinkTarget.SHOP:
-        return f"{channel} · whole shop"
-    return f"{channel} · {titles.get((link.target_type, link.target_id), 'removed ' + link.target_type)}"
+        return _("%(channel)s · whole shop", channel=channel)
+    gone = _("removed look") if link.target_type == LinkTarget.LOOK else _("removed product")
+    return f"{channel} · {titles.get((link.target_type, link.target_id), gone)}"
 
 
 def curator_stats(shop: Shop, days: DayRange, currency: str) -> CuratorStats:
@@ -140,20 +142,20 @@ def curator_stats(shop: Shop, days: DayRange, currency: str) -> CuratorStats:
 
     def described(link_id: int | None) -> tuple[str, str]:
         if link_id is None or link_id not in links:
-            return SHOP_PAGE, "Shop page (added to cart there)"
+            return SHOP_PAGE, _("Shop page (added to cart there)")
         return links[link_id].code, link_label(links[link_id], titles)
 
     by_link = fold(((*described(link_id), row) for link_id, row in per_link.items()), currency)
     by_channel = fold((
         (links[link_id].channel, CHANNEL_LABELS.get(links[link_id].channel, links[link_id].channel), row)
-        if link_id in links else (SHOP_PAGE, "Shop page", row)
+        if link_id in links else (SHOP_PAGE, _("Shop page"), row)
         for link_id, row in per_link.items()
     ), currency)
     by_look = fold((
-        (str(links[link_id].target_id), titles.get((LinkTarget.LOOK.value, links[link_id].target_id), "Removed look"), row)
+        (str(links[link_id].target_id), titles.get((LinkTarget.LOOK.value, links[link_id].target_id), _("Removed look")), row)
         for link_id, row in per_link.items() if link_id in links and links[link_id].target_type == LinkTarget.LOOK
     ), currency)
-    totals = sum(per_link.values(), empty_row("all", "All", currency))
+    totals = sum(per_link.values(), empty_row("all", _("All"), currency))
     refunded, buyers = db.session.execute(
         select(func.coalesce(func.sum(AttributedSale.refunded_minor), 0), func.count(func.distinct(AttributedSale.buyer_key)))
         .where(AttributedSale.shop_id == shop.id, AttributedSale.currency == currency, *_in_range(days))

@@ -5,6 +5,9 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+
+from storefront.i18n import format_day
 from storefront.localtime import DayRange, local_date
 
 PRESETS = (7, 30, 90)
@@ -23,7 +26,11 @@ def _parse_day(raw: str, name: str) -> date:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise PeriodError(f"“{raw[:20]}” is not a date for “{name}”; use YYYY-MM-DD, e.g. 2026-11-01.") from None
+        if name == "from":
+            message = _("“%(value)s” is not a date for “from”; use YYYY-MM-DD, e.g. 2026-11-01.", value=raw[:20])
+        else:
+            message = _("“%(value)s” is not a date for “to”; use YYYY-MM-DD, e.g. 2026-11-01.", value=raw[:20])
+        raise PeriodError(message) from None
 
 
 def choose_period(args: Mapping[str, str], now: datetime, tz: ZoneInfo) -> DayRange:
@@ -31,20 +38,20 @@ def choose_period(args: Mapping[str, str], now: datetime, tz: ZoneInfo) -> DayRa
     raw_from, raw_to = args.get("from", "").strip(), args.get("to", "").strip()
     if raw_from or raw_to:
         if not (raw_from and raw_to):
-            raise PeriodError("Choose both a first and a last day for a custom period.")
+            raise PeriodError(_("Choose both a first and a last day for a custom period."))
         first, last = _parse_day(raw_from, "from"), _parse_day(raw_to, "to")
         if first > last:
-            raise PeriodError("The first day comes after the last day; swap them.")
+            raise PeriodError(_("The first day comes after the last day; swap them."))
         if last > local_date(now, tz) + timedelta(days=1):
-            raise PeriodError("The period ends in the future; choose a last day up to today.")
+            raise PeriodError(_("The period ends in the future; choose a last day up to today."))
         if first < EARLIEST_DAY:
-            raise PeriodError(f"Choose days from {EARLIEST_DAY.isoformat()} on.")
+            raise PeriodError(_("Choose days from %(day)s on.", day=format_day(EARLIEST_DAY)))
         if (last - first).days + 1 > MAX_DAYS:
-            raise PeriodError(f"Choose at most {MAX_DAYS} days at a time.")
+            raise PeriodError(_("Choose at most %(num)d days at a time.", num=MAX_DAYS))
         return DayRange(first, last, tz)
     raw_days = args.get("days", "").strip()
     if not raw_days:
         return DayRange.last_days(DEFAULT_DAYS, now, tz)
     if raw_days not in {str(days) for days in PRESETS}:
-        raise PeriodError("Choose the last 7, 30 or 90 days, or a custom range.")
+        raise PeriodError(_("Choose the last 7, 30 or 90 days, or a custom range."))
     return DayRange.last_days(int(raw_days), now, tz)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from commissions.analytics import charts, curator
@@ -40,8 +41,8 @@ def dashboard() -> tuple[str, int]:
     return render_template(
         "analytics/curator.html", shop=shop, stats=stats, error=error, presets=PRESETS,
         chosen_days=request.args.get("days", ""), zones=_zone_choices(),
-        clicks_chart=charts.bar_chart("Clicks per day", [(p.day, p.clicks) for p in chart_days]),
-        orders_chart=charts.bar_chart("Orders per day", [(p.day, p.orders) for p in chart_days]),
+        clicks_chart=charts.bar_chart(_("Clicks per day"), [(p.day, p.clicks) for p in chart_days]),
+        orders_chart=charts.bar_chart(_("Orders per day"), [(p.day, p.orders) for p in chart_days]),
     ), 400 if error else 200
 
 
@@ -50,13 +51,14 @@ def dashboard() -> tuple[str, int]:
 def dashboard_csv() -> Response:
     shop, stats, error = _stats()
     if error or stats is None:
-        abort(400, description=error or "Open a shop first: your numbers start with your shop's first share.")
+        abort(400, description=error or _("Open a shop first: your numbers start with your shop's first share."))
     rows = [
         ("day", point.day.isoformat(), "", point.clicks, point.visitors, point.orders, "", "") for point in stats.by_day
     ]
     for kind, table in (("channel", stats.by_channel), ("link", stats.by_link), ("look", stats.by_look)):
         rows += [(kind, row.key, row.label, row.clicks, row.visitors, row.orders, row.sales.minor, row.commission.minor) for row in table]
     rows += [("product", str(row.product_id), row.title, "", "", row.orders, row.sales.minor, "") for row in stats.by_product]
+    # Column names stay the same in every language: spreadsheets and scripts read them (the labels follow the reader).
     header = ["breakdown", "key", "label", "clicks", "unique_visitors", "orders", f"sales_minor_{stats.currency}",
               f"commission_minor_{stats.currency}"]
     return csv_response(f"vitrine-{shop.handle}-{stats.days.first}-{stats.days.last}.csv", header, rows)
@@ -78,5 +80,5 @@ def set_time_zone() -> Response:
             # Visitors are counted per day of the curator's calendar: recount them in the new one.
             rollups.rebuild_link_hours([shop.id])
         db.session.commit()
-    flash(f"Your days now follow {name}.", "success")
+    flash(_("Your days now follow %(zone)s.", zone=name), "success")
     return redirect(url_for("analytics.dashboard"), 303)

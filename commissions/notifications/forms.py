@@ -1,6 +1,7 @@
 """The notification settings form: an e-mail and an in-app checkbox per kind."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
@@ -31,5 +32,5 @@ class PreferencesForm(FlaskForm):
 
 
 for _kind in NotificationKind:
-    setattr(PreferencesForm, f"{_kind.value}_email", BooleanField("E-mail"))
-    setattr(PreferencesForm, f"{_kind.value}_in_app", BooleanField("On the site"))
+    setattr(PreferencesForm, f"{_kind.value}_email", BooleanField(_l("E-mail")))
+    setattr(PreferencesForm, f"{_kind.value}_in_app", BooleanField(_l("On the site")))

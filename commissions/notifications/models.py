@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,15 +21,16 @@ class NotificationKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return KIND_LABELS[self]
+        """In the current language (the reader's, or the recipient's inside force_locale)."""
+        return str(KIND_LABELS[self])
 
 
 #: How each kind reads on the settings page.
 KIND_LABELS = {
-    NotificationKind.SALE_PAID: "A sale through my shop is paid",
-    NotificationKind.COMMISSION_AVAILABLE: "My commissions become available",
-    NotificationKind.COMMISSION_REVERSED: "A commission is reversed (refund, dispute, rejection)",
-    NotificationKind.PAYOUT_SENT: "A payout is sent to me",
+    NotificationKind.SALE_PAID: _l("A sale through my shop is paid"),
+    NotificationKind.COMMISSION_AVAILABLE: _l("My commissions become available"),
+    NotificationKind.COMMISSION_REVERSED: _l("A commission is reversed (refund, dispute, rejection)"),
+    NotificationKind.PAYOUT_SENT: _l("A payout is sent to me"),
 }
 
 

@@ -7,10 +7,13 @@ webhook or a re-run writes nothing more (a duplicate is ignored, not an error).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +21,7 @@ from commissions.notifications.models import Notice, NotificationKind, Notificat
 from storefront import clock
 from storefront.accounts.models import User
 from storefront.extensions import db
+from storefront.i18n import LANGUAGES
 from storefront.listing import Page, clamp_page
 
 log = logging.getLogger(__name__)
@@ -32,10 +36,24 @@ def payout_path(payout_id: int) -> str:
     return f"/me/payouts/{payout_id}"
 
 
+def recipient_locale(user: User | None) -> str:
+    """The language a user is written to: their own choice, else the store's DEFAULT_LOCALE."""
+    if user is not None and user.locale in LANGUAGES:
+        return str(user.locale)
+    return str(current_app.config["DEFAULT_LOCALE"])
+
+
+@contextmanager
+def in_language_of(user_id: int) -> Iterator[None]:
+    """gettext, ngettext and the formatting filters speak the user's language inside (whoever's request this is)."""
+    with force_locale(recipient_locale(db.session.get(User, user_id))):
+        yield
+
+
 @dataclass(frozen=True)
 class Message:
     kind: NotificationKind
-    #: The notice's title and the e-mail's subject.
+    #: The notice's title and the e-mail's subject, in the recipient's language (stored as written).
     title: str
     #: One or two sentences: the notice's text, and the e-mail's opening.
     body: str
@@ -98,13 +116,14 @@ def _insert_once(row: Row) -> Row | None:
 
 
 def render_email(user: User, message: Message) -> str:
-    """The e-mail's text, from the kind's template; links are absolute, on BASE_URL."""
+    """The e-mail's text, from the kind's template, in the recipient's language; links are absolute, on BASE_URL."""
     base_url = current_app.config["BASE_URL"]
     template = current_app.jinja_env.get_template(f"notifications/email/{message.kind.value}.txt")
-    return template.render(
-        name=user.display_name, title=message.title, body=message.body, link_url=base_url + message.link_path,
-        settings_url=base_url + SETTINGS_PATH, **message.details,
-    )
+    with force_locale(recipient_locale(user)):
+        return template.render(
+            name=user.display_name, title=message.title, body=message.body, link_url=base_url + message.link_path,
+            settings_url=base_url + SETTINGS_PATH, **message.details,
+        )
 
 
 # Preferences --------------------------------------------------------------------------------

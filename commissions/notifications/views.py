@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -36,7 +37,7 @@ def index() -> str:
 def mark_read(notice_id: int) -> Response:
     notice = services.find_notice(current_user.id, notice_id)
     if notice is None:
-        abort(404, description="There is no such notification of yours.")
+        abort(404, description=_("There is no such notification of yours."))
     services.mark_read(notice)
     db.session.commit()
     return redirect(url_for("notifications.index", page=page_number(request.form.get("page"))))
@@ -47,7 +48,7 @@ def mark_read(notice_id: int) -> Response:
 def mark_all_read() -> Response:
     services.mark_all_read(current_user.id)
     db.session.commit()
-    flash("Every notification is marked as read.", "success")
+    flash(_("Every notification is marked as read."), "success")
     return redirect(url_for("notifications.index"))
 
 
@@ -58,6 +59,6 @@ def settings() -> Response | str:
     if form.validate_on_submit():
         services.save_preferences(current_user.id, form.choices())
         db.session.commit()
-        flash("Your notification settings are saved.", "success")
+        flash(_("Your notification settings are saved."), "success")
         return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", form=form, kinds=list(NotificationKind))

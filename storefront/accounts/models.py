@@ -29,6 +29,8 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(20), default=Role.CUSTOMER)
     #: An IANA zone name ("America/Sao_Paulo"): the user's days on dashboards and times on pages.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # The language pages speak to this user in; None: the browser's choice (storefront.i18n).
+    locale: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     @property

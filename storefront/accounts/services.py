@@ -6,11 +6,13 @@ from functools import cache
 from pathlib import Path
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from storefront.accounts.models import Role, User
 from storefront.extensions import db
+from storefront.i18n import LANGUAGES, UnknownLanguage
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +46,11 @@ def common_passwords() -> frozenset[str]:
 
 def check_password_rules(password: str) -> None:
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise WeakPassword(f"Use at least {PASSWORD_MIN_LENGTH} characters for your password.")
+        raise WeakPassword(_("Use at least %(num)d characters for your password.", num=PASSWORD_MIN_LENGTH))
     if len(set(password)) < 4:
-        raise WeakPassword("That password is too easy to guess; mix in more different characters.")
+        raise WeakPassword(_("That password is too easy to guess; mix in more different characters."))
     if password.lower() in common_passwords() or password.lower().replace(" ", "") in common_passwords():
-        raise WeakPassword("That password is on the list of the most common ones; choose one of your own.")
+        raise WeakPassword(_("That password is on the list of the most common ones; choose one of your own."))
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -59,7 +61,7 @@ def create_user(email: str, display_name: str, password: str, role: Role = Role.
     """Add a user (flushed, not committed). Raises EmailTaken or WeakPassword."""
     check_password_rules(password)
     if find_user_by_email(email) is not None:
-        raise EmailTaken("An account with this e-mail already exists. Log in instead.")
+        raise EmailTaken(_("An account with this e-mail already exists. Log in instead."))
     user = User(
         email=normalize_email(email),
         display_name=display_name.strip(),
@@ -71,6 +73,15 @@ def create_user(email: str, display_name: str, password: str, role: Role = Role.
     db.session.flush()
     log.info("user %s created with role %s", user.id, role)
     return user
+
+
+def set_user_locale(user: User, locale: str | None) -> None:
+    """The language pages speak to this user in; None follows the browser. Raises UnknownLanguage."""
+    if locale is not None and locale not in LANGUAGES:
+        raise UnknownLanguage(_("Pick one of the languages offered: English, Português or 简体中文."))
+    if user.locale != locale:
+        user.locale = locale
+        log.info("user %s now reads pages in %s", user.id, locale or "the browser's language")
 
 
 def promote_to_operator(user: User) -> None:

@@ -4,20 +4,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext, refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from storefront.accounts import services, sessions
-from storefront.accounts.forms import ConfirmPasswordForm, LoginForm, SignupForm
+from storefront.accounts.forms import BROWSER_LANGUAGE, ConfirmPasswordForm, LanguageForm, LoginForm, SignupForm
 from storefront.accounts.models import User
-from storefront import throttle
+from storefront import i18n, throttle
 from storefront.extensions import db, login_manager
 from storefront.navigation import safe_next_path
 
 blueprint = Blueprint("accounts", __name__)
 
 login_manager.login_view = "accounts.login"
-login_manager.login_message = "Please log in to see that page."
+login_manager.login_message = _l("Please log in to see that page.")
+# The lazy message becomes a str (the session stores flashes as JSON) in the reader's language.
+login_manager.localize_callback = str
 #: The session cookie's key for the server-side session's token.
 SESSION_TOKEN = "sid"
 
@@ -46,7 +49,7 @@ def _start_session(user: User) -> None:
     db.session.commit()  # the session row, and what the sign-in hooks recorded (this browser, its touches)
 
 
-TOO_MANY = "Too many attempts from here. Wait a minute, then try again."
+TOO_MANY = _l("Too many attempts from here. Wait a minute, then try again.")
 
 
 def _throttled(*checks: tuple[str, str, str]) -> bool:
@@ -71,7 +74,7 @@ def signup() -> Response | tuple[str, int]:
         else:
             db.session.commit()
             _start_session(user)
-            flash(f"Welcome to Vitrine, {user.display_name}!", "success")
+            flash(_("Welcome to Vitrine, %(name)s!", name=user.display_name), "success")
             return redirect(safe_next_path(request.args.get("next")))
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/signup.html", form=form), status
@@ -91,9 +94,9 @@ def login() -> Response | tuple[str, int]:
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             _start_session(user)
-            flash(f"Welcome back, {user.display_name}.", "success")
+            flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
             return redirect(safe_next_path(request.args.get("next")))
-        form.password.errors.append("That e-mail and password do not match an account.")
+        form.password.errors.append(_("That e-mail and password do not match an account."))
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form), status
 
@@ -107,7 +110,7 @@ def logout() -> Response:
         db.session.commit()
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("catalog.home"))
 
 
@@ -118,14 +121,48 @@ def logout_everywhere() -> Response:
     db.session.commit()
     logout_user()
     session.clear()
-    flash(f"You are logged out on every device ({ended} session{'s' if ended != 1 else ''} ended).", "info")
+    flash(ngettext(
+        "You are logged out on every device (%(num)d session ended).",
+        "You are logged out on every device (%(num)d sessions ended).", ended,
+    ), "info")
     return redirect(url_for("accounts.login"))
 
 
 @blueprint.route("/account")
 @login_required
 def account() -> str:
-    return render_template("accounts/account.html", open_sessions=sessions.active_count(current_user.id))
+    return _account_page(LanguageForm(locale=current_user.locale or BROWSER_LANGUAGE))
+
+
+def _account_page(language_form: LanguageForm) -> str:
+    return render_template(
+        "accounts/account.html", open_sessions=sessions.active_count(current_user.id), language_form=language_form
+    )
+
+
+@blueprint.route("/account/language", methods=["POST"])
+@login_required
+def save_language() -> Response | tuple[str, int]:
+    """The account's language, on every device; the cookie keeps it for this browser once logged out."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return _account_page(form), 400
+    locale = form.locale.data or None
+    try:
+        services.set_user_locale(current_user, locale)
+    except i18n.UnknownLanguage as error:
+        form.locale.errors.append(str(error))
+        return _account_page(form), 400
+    db.session.commit()
+    refresh()  # the confirmation speaks the language just chosen
+    flash(_("Language saved."), "success")
+    response = redirect(url_for("accounts.account"))
+    if locale is None:
+        # Without the choice remembered, the browser's own language counts again.
+        response.delete_cookie(i18n.LOCALE_COOKIE, samesite="Lax", httponly=True)
+    else:
+        i18n.set_locale_cookie(response, locale)
+    return response
 
 
 @blueprint.route("/confirm-password", methods=["GET", "POST"])
@@ -141,9 +178,9 @@ def confirm_password() -> Response | tuple[str, int]:
         if user_session is not None and services.authenticate(current_user.email, form.password.data) is not None:
             sessions.confirm_password(user_session)
             db.session.commit()
-            flash("Thank you: you can go on.", "success")
+            flash(_("Thank you: you can go on."), "success")
             return redirect(safe_next_path(request.args.get("next")))
-        form.password.errors.append("That is not your password.")
+        form.password.errors.append(_("That is not your password."))
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/confirm_password.html", form=form), status
 

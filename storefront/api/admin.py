@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from commissions import payout_runs, payouts, queries, reconciliation, services
@@ -217,9 +218,9 @@ class RefundIn(Strict):
     @model_validator(mode="after")
     def _amount_or_lines(self) -> RefundIn:
         if (self.amount_minor is None) == (self.lines is None):
-            raise ValueError("give either amount_minor or lines, not both")
+            raise ValueError(_("give either amount_minor or lines, not both"))
         if self.lines is not None and len({line.line_id for line in self.lines}) != len(self.lines):
-            raise ValueError("name each line once")
+            raise ValueError(_("name each line once"))
         return self
 
 
@@ -381,28 +382,28 @@ def _confirm_money_move() -> None:
     if current_token() is not None:
         return
     if not sessions.confirmed_recently(sessions.current(), timedelta(minutes=current_app.config["REAUTH_MINUTES"])):
-        raise ApiProblem(403, f"Signed in by cookie: confirm your password first ({url_for('accounts.confirm_password')}), "
-                              "or use a bearer token.")
+        raise ApiProblem(403, _("Signed in by cookie: confirm your password first (%(url)s), or use a bearer token.",
+                                url=url_for("accounts.confirm_password")))
 
 
 def _order(number: str) -> Order:
     order = orders.find_order_by_number(number.upper()) if len(number) <= 20 and number.isascii() and number.isalnum() else None
     if order is None:
-        raise ApiProblem(404, "There is no order with that number.")
+        raise ApiProblem(404, _("There is no order with that number."))
     return order
 
 
 def _commission(commission_id: int) -> Commission:
     commission = queries.find_commission(commission_id) if commission_id <= MAX_ID else None
     if commission is None:
-        raise ApiProblem(404, "There is no such commission.")
+        raise ApiProblem(404, _("There is no such commission."))
     return commission
 
 
 def _run(run_id: int) -> PayoutRun:
     run = queries.find_payout_run(run_id) if run_id <= MAX_ID else None
     if run is None:
-        raise ApiProblem(404, "There is no such payout run.")
+        raise ApiProblem(404, _("There is no such payout run."))
     return run
 
 
@@ -461,11 +462,11 @@ def _day(raw: str | None, default: date, name: str) -> date:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise ApiProblem(400, f"`{name}` is not a date: write it like 2026-11-01.",
-                         errors=[{"field": name, "pointer": f"/{name}", "detail": "not a calendar date"}]) from None
+        raise ApiProblem(400, _("`%(name)s` is not a date: write it like 2026-11-01.", name=name),
+                         errors=[{"field": name, "pointer": f"/{name}", "detail": _("not a calendar date")}]) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ApiProblem(400, f"`{name}` must be between 2000-01-01 and 2999-12-31.",
-                         errors=[{"field": name, "pointer": f"/{name}", "detail": "out of range"}])
+        raise ApiProblem(400, _("`%(name)s` must be between 2000-01-01 and 2999-12-31.", name=name),
+                         errors=[{"field": name, "pointer": f"/{name}", "detail": _("out of range")}])
     return day
 
 
@@ -528,7 +529,8 @@ def admin_refund_order(number: str, body: RefundIn) -> RefundSentOut:
     except ProviderRefused as error:
         raise ApiProblem(409, str(error)) from None
     except ProviderError as error:
-        raise ApiProblem(503, f"{error} The outcome is unknown: retry with the same idempotency_key, which refunds at most once.",
+        raise ApiProblem(503, _("%(error)s The outcome is unknown: retry with the same idempotency_key, which refunds at most once.",
+                                error=error),
                          headers={"Retry-After": "30"}) from None
     db.session.commit()
     return RefundSentOut(
@@ -571,7 +573,8 @@ def _decide(commission_id: int, action: str, reason: str) -> CommissionOut:
     except services.CommissionError as error:
         raise ApiProblem(409, str(error)) from None
     except LedgerError as error:
-        raise ApiProblem(409, f"The ledger refused this: {error}. Nothing was changed; run `flask commissions check`.") from None
+        raise ApiProblem(409, _("The ledger refused this: %(error)s. Nothing was changed; run `flask commissions check`.",
+                                error=error)) from None
     db.session.commit()
     return _commission_out(commission)
 
@@ -670,14 +673,15 @@ def admin_reconcile(query: ReconciliationQuery) -> ReconciliationOut:
     first = _day(query.from_, today.replace(day=1), "from")
     last = _day(query.to, today, "to")
     if last < first:
-        raise ApiProblem(400, "The period ends before it starts.", errors=[{"field": "to", "pointer": "/to", "detail": "before from"}])
+        raise ApiProblem(400, _("The period ends before it starts."),
+                         errors=[{"field": "to", "pointer": "/to", "detail": _("before from")}])
     start = datetime.combine(first, datetime.min.time(), UTC)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC)
     try:
         report = reconciliation.reconcile_with(active_provider(), start, end, currency=current_app.config["CURRENCY"],
                                                default_bps=current_app.config["COMMISSION_DEFAULT_BPS"])
     except ProviderError as error:
-        raise ApiProblem(503, f"The payment provider's records could not be read: {error}", headers={"Retry-After": "60"}) from None
+        raise ApiProblem(503, _("The payment provider's records could not be read: %(error)s", error=error), headers={"Retry-After": "60"}) from None
     totals = report.totals
     return ReconciliationOut(
         first_day=first, last_day=last, currency=report.currency, provider_checked=report.provider_checked,

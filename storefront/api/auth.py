@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from pydantic import BaseModel, EmailStr, Field
 
 from storefront import throttle
@@ -44,7 +45,7 @@ def _over(limit_key: str, namespace: str, value: str) -> bool:
 @endpoint(blueprint, "POST", "/auth/signup", summary="Create an account", tag="auth", body=SignupIn, responses={201: SignupOut})
 def sign_up(body: SignupIn) -> SignupOut:
     if _over("SIGNUP_RATE_LIMIT", "signup-ip", throttle.network_of(request.remote_addr)):
-        raise ApiProblem(429, "Too many sign-ups from here; wait a while.", headers={"Retry-After": "60"})
+        raise ApiProblem(429, _("Too many sign-ups from here; wait a while."), headers={"Retry-After": "60"})
     try:
         user = accounts.create_user(body.email, body.display_name, body.password)
     except accounts.EmailTaken as error:
@@ -60,10 +61,10 @@ def sign_up(body: SignupIn) -> SignupOut:
 def create_token(body: TokenIn) -> TokenOut:
     if (_over("LOGIN_IP_RATE_LIMIT", "login-ip", throttle.network_of(request.remote_addr))
             | _over("LOGIN_ACCOUNT_RATE_LIMIT", "login-account", accounts.normalize_email(body.email))):
-        raise ApiProblem(429, "Too many attempts; wait a minute.", headers={"Retry-After": "60"})
+        raise ApiProblem(429, _("Too many attempts; wait a minute."), headers={"Retry-After": "60"})
     user = accounts.authenticate(body.email, body.password)
     if user is None:
-        raise ApiProblem(401, "That e-mail and password do not match an account.")
+        raise ApiProblem(401, _("That e-mail and password do not match an account."))
     token = issue_token(user)
     db.session.commit()
     return TokenOut(token=token)
@@ -74,7 +75,7 @@ def create_token(body: TokenIn) -> TokenOut:
 def delete_current_token() -> None:
     token = current_token()
     if token is None:
-        raise ApiProblem(400, "This request was not made with a bearer token; there is nothing to revoke.")
+        raise ApiProblem(400, _("This request was not made with a bearer token; there is nothing to revoke."))
     revoke_token(token)
     db.session.commit()
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated
 
 from flask import current_app, request
+from flask_babel import gettext as _, lazy_gettext as _l
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, field_validator
 
 from share.models import SelfReferral
@@ -35,12 +36,12 @@ from storefront.web import absolute_url
 
 ORDER_TOKEN_HEADER = "X-Order-Token"
 _COUNTRY_CODES = frozenset(choice.value for choice in COUNTRIES)
-_NOT_FOUND = "We could not find that order. Send the bearer token of the account that placed it, or its order token."
+_NOT_FOUND = _l("We could not find that order. Send the bearer token of the account that placed it, or its order token.")
 
 
 def _not_blank(value: str) -> str:
     if not value.strip():
-        raise ValueError("must not be blank")
+        raise ValueError(_("must not be blank"))
     return value
 
 
@@ -64,7 +65,7 @@ class AddressIn(Strict):
     @classmethod
     def _known_country(cls, value: str) -> str:
         if value not in _COUNTRY_CODES:
-            raise ValueError("not a country we ship to; use an ISO 3166-1 alpha-2 code such as BR or US")
+            raise ValueError(_("not a country we ship to; use an ISO 3166-1 alpha-2 code such as BR or US"))
         return value
 
 
@@ -83,7 +84,7 @@ class OrderIn(Strict):
     @classmethod
     def _each_product_once(cls, lines: list[LineIn]) -> list[LineIn]:
         if len({line.product_id for line in lines}) != len(lines):
-            raise ValueError("name each product once, with its whole quantity")
+            raise ValueError(_("name each product once, with its whole quantity"))
         return lines
 
 
@@ -204,8 +205,8 @@ def _line_problem(body: OrderIn, error: orders.LineError) -> ApiProblem:
     if index is None:
         return ApiProblem(409 if short_of_stock else 422, str(error))
     field = "quantity" if short_of_stock else "product_id"
-    detail = str(error) if short_of_stock else f"Product {error.product_id} is not sold (unknown or withdrawn)."
-    return ApiProblem(409 if short_of_stock else 422, f"Line {index + 1}: {detail}", errors=[
+    detail = str(error) if short_of_stock else _("Product %(id)s is not sold (unknown or withdrawn).", id=error.product_id)
+    return ApiProblem(409 if short_of_stock else 422, _("Line %(number)s: %(detail)s", number=index + 1, detail=detail), errors=[
         {"field": f"lines.{index}.{field}", "pointer": f"/lines/{index}/{field}", "detail": detail},
     ])
 
@@ -214,14 +215,14 @@ def _buyer_order(order_id: int, token: str | None) -> Order:
     """The order when the caller placed it (same account) or holds its token; otherwise a 404."""
     order = db.session.get(Order, order_id) if order_id <= MAX_ID else None
     if order is None:
-        raise ApiProblem(404, _NOT_FOUND)
+        raise ApiProblem(404, str(_NOT_FOUND))
     user = caller()
     token = token or request.headers.get(ORDER_TOKEN_HEADER)
     if user is not None and order.user_id == user.id:
         return order
     if token and is_order_access_token(order, token):
         return order
-    raise ApiProblem(404, _NOT_FOUND)
+    raise ApiProblem(404, str(_NOT_FOUND))
 
 
 @endpoint(blueprint, "POST", "/orders", summary="Place an order", tag="buying", body=OrderIn,
@@ -253,7 +254,7 @@ def create_order(body: OrderIn) -> OrderCreatedOut:
     except orders.OrderError as error:
         raise ApiProblem(422, str(error)) from None
     except ProviderError as error:
-        raise ApiProblem(503, f"The payment provider did not answer ({error}); nothing was ordered. Try again.",
+        raise ApiProblem(503, _("The payment provider did not answer (%(error)s); nothing was ordered. Try again.", error=error),
                          headers={"Retry-After": "30"}) from None
     db.session.commit()
     # A cookie-keeping client (a browser) may then open the payment page and the order page, as after a web checkout.
@@ -284,11 +285,11 @@ def pay_order_with_test_card(order_id: int, body: TestPaymentIn, query: OrderAcc
     try:
         provider = get_provider("test")
     except UnknownProvider:
-        raise ApiProblem(409, "The test payment provider is switched off here: pay at the order's payment URL.") from None
+        raise ApiProblem(409, _("The test payment provider is switched off here: pay at the order's payment URL.")) from None
     assert isinstance(provider, TestPaymentProvider)
     payment = payments.find_latest_payment(order, provider.name)
     if payment is None:
-        raise ApiProblem(409, "This order is not paid through the test provider: pay at its payment URL.")
+        raise ApiProblem(409, _("This order is not paid through the test provider: pay at its payment URL."))
     try:
         outcome = pay_with_test_card(provider, payment, body.card_number)
     except UnknownTestCard as error:
@@ -296,8 +297,15 @@ def pay_order_with_test_card(order_id: int, body: TestPaymentIn, query: OrderAcc
     # The event (a decline included) and an expiry found on the way are facts: keep them whatever we answer.
     db.session.commit()
     if outcome is TestPaymentOutcome.DECLINED:
-        raise ApiProblem(402, "The card was declined. Nothing was charged; the order can still be paid with another card.")
+        raise ApiProblem(402, _("The card was declined. Nothing was charged; the order can still be paid with another card."))
     if outcome is TestPaymentOutcome.ORDER_CLOSED:
-        state = "already paid" if order.paid_at is not None else order.status_enum.value
-        raise ApiProblem(409, f"This order cannot be paid: it is {state}.")
+        if order.paid_at is not None:
+            closed = _("This order cannot be paid: it is already paid.")
+        elif order.status_enum is OrderStatus.EXPIRED:
+            closed = _("This order cannot be paid: it is expired.")
+        elif order.status_enum is OrderStatus.CANCELED:
+            closed = _("This order cannot be paid: it is canceled.")
+        else:
+            closed = _("This order cannot be paid: it is %(status)s.", status=order.status_enum.value)
+        raise ApiProblem(409, closed)
     return order_out(order)

@@ -6,6 +6,7 @@ gives each slug's display name. Only active products are listed or found.
 from __future__ import annotations
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 
 from commissions import rules
@@ -104,7 +105,7 @@ def _category(slug: str) -> Category | None:
     try:
         return services.get_category_by_slug(slug)
     except services.CategoryNotFound:
-        detail = f"There is no category “{slug}”; GET /api/v1/categories lists their slugs."
+        detail = _("There is no category “%(slug)s”; GET /api/v1/categories lists their slugs.", slug=slug)
         raise ApiProblem(400, detail, errors=[{"field": "category", "pointer": "/category", "detail": detail}]) from None
 
 
@@ -132,5 +133,5 @@ def get_product(product_id: int) -> ProductOut:
     try:
         product = services.get_product_by_id(product_id)
     except services.ProductNotFound:
-        raise ApiProblem(404, "This product is not in the store (any more).") from None
+        raise ApiProblem(404, _("This product is not in the store (any more).")) from None
     return product_out(product, _quoter())

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 
 from commissions import statements
@@ -158,7 +159,7 @@ def _rate(conversion: Decimal | None) -> float | None:
 
 def _funnel_row(row: FunnelRow) -> FunnelRowOut:
     return FunnelRowOut(
-        key=row.key, label=row.label, clicks=row.clicks, unique_visitors=row.visitors, orders=row.orders,
+        key=row.key, label=str(row.label), clicks=row.clicks, unique_visitors=row.visitors, orders=row.orders,
         conversion_rate=_rate(row.conversion), sales_minor=row.sales.minor, commission_minor=row.commission.minor,
     )
 
@@ -199,7 +200,7 @@ def my_stats(query: StatsQuery) -> StatsOut:
     user = require_caller()
     shop = find_shop_for_user(user.id)
     if shop is None:
-        raise ApiProblem(404, "You have no shop yet: open one, and your numbers start with its first share.")
+        raise ApiProblem(404, _("You have no shop yet: open one, and your numbers start with its first share."))
     tz = rollups.curator_zone(user)
     chosen = {"from": query.from_ or "", "to": query.to or "", "days": query.days or ""}
     try:

@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, json, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError as CsrfInvalid
 from flask_wtf.csrf import validate_csrf
@@ -41,7 +42,8 @@ class ApiProblem(Exception):
     def __init__(self, status: int, detail: str, *, errors: list[dict[str, str]] | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
-        self.status, self.detail, self.errors, self.headers = status, detail, errors, headers
+        # A lazily translated message becomes text in the caller's language here.
+        self.status, self.detail, self.errors, self.headers = status, str(detail), errors, headers
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def caller() -> User | None:
 def require_caller() -> User:
     user = caller()
     if user is None:
-        raise ApiProblem(401, "Send `Authorization: Bearer <token>` (POST /api/v1/auth/tokens gives one).")
+        raise ApiProblem(401, _("Send `Authorization: Bearer <token>` (POST /api/v1/auth/tokens gives one)."))
     return user
 
 
@@ -94,10 +96,10 @@ def _authenticate(access: Access) -> None:
     header = request.headers.get("Authorization", "")
     g.api_user, g.api_token = None, None
     if header:
-        scheme, _, token = header.partition(" ")
+        scheme, _space, token = header.partition(" ")
         found = find_token(token.strip()) if scheme.lower() == "bearer" else None
         if found is None:
-            raise ApiProblem(401, "That bearer token is not valid (revoked, mistyped, or not a Vitrine token).",
+            raise ApiProblem(401, _("That bearer token is not valid (revoked, mistyped, or not a Vitrine token)."),
                              headers={"WWW-Authenticate": 'Bearer realm="vitrine"'})
         g.api_user, g.api_token = found.user, found
     elif current_user.is_authenticated:
@@ -105,20 +107,20 @@ def _authenticate(access: Access) -> None:
             try:
                 validate_csrf(request.headers.get("X-CSRFToken", ""))
             except CsrfInvalid:
-                raise ApiProblem(403, "Signed in by cookie: send the page's CSRF token in the X-CSRFToken header, "
-                                      "or use a bearer token.") from None
+                raise ApiProblem(403, _("Signed in by cookie: send the page's CSRF token in the X-CSRFToken header, "
+                                        "or use a bearer token.")) from None
         g.api_user = current_user._get_current_object()
     if access is not Access.PUBLIC and g.api_user is None:
-        raise ApiProblem(401, "Send `Authorization: Bearer <token>` (POST /api/v1/auth/tokens gives one).",
+        raise ApiProblem(401, _("Send `Authorization: Bearer <token>` (POST /api/v1/auth/tokens gives one)."),
                          headers={"WWW-Authenticate": 'Bearer realm="vitrine"'})
     if access is Access.OPERATOR and not g.api_user.is_operator:
-        raise ApiProblem(403, "This is for the store's operators.")
+        raise ApiProblem(403, _("This is for the store's operators."))
 
 
 def _over_limit(namespace: str, value: str) -> None:
     limit = current_app.config["API_RATE_LIMIT"]
     if not throttle.allow(limit, namespace, value):
-        raise ApiProblem(429, f"Too many requests (the limit is {limit}); wait a minute.", headers={"Retry-After": "60"})
+        raise ApiProblem(429, _("Too many requests (the limit is %(limit)s); wait a minute.", limit=limit), headers={"Retry-After": "60"})
 
 
 def _field_errors(error: ValidationError, where: str) -> list[dict[str, str]]:
@@ -131,22 +133,22 @@ def _field_errors(error: ValidationError, where: str) -> list[dict[str, str]]:
 
 def _parse_body(model: type[BaseModel]) -> BaseModel:
     if request.mimetype != "application/json":
-        raise ApiProblem(415, "Send the body as JSON with `Content-Type: application/json`.")
+        raise ApiProblem(415, _("Send the body as JSON with `Content-Type: application/json`."))
     try:
         raw = json.loads(request.get_data(as_text=True) or "null")
     except ValueError as error:
-        raise ApiProblem(400, f"The body is not valid JSON: {error}.") from None
+        raise ApiProblem(400, _("The body is not valid JSON: %(error)s.", error=error)) from None
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        raise ApiProblem(422, "Some fields are missing or wrong; see `errors`.", errors=_field_errors(error, "body")) from None
+        raise ApiProblem(422, _("Some fields are missing or wrong; see `errors`."), errors=_field_errors(error, "body")) from None
 
 
 def _parse_query(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as error:
-        raise ApiProblem(400, "Some query parameters are wrong; see `errors`.", errors=_field_errors(error, "query")) from None
+        raise ApiProblem(400, _("Some query parameters are wrong; see `errors`."), errors=_field_errors(error, "query")) from None
 
 
 def _respond(result: Any, status: int) -> Response:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+from flask_babel import gettext as _
+
 from storefront.api.framework import ApiProblem
 
 MAX_LIMIT = 100
@@ -19,9 +21,9 @@ def decode_cursor(cursor: str | None) -> int:
         return 0
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = text.partition(":")
+        kind, _colon, value = text.partition(":")
         if kind != "id" or not value.isdigit() or len(value) > 18:
             raise ValueError(text)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ApiProblem(400, "That cursor is not one of ours: use `next_cursor` from the previous page.") from None
+        raise ApiProblem(400, _("That cursor is not one of ours: use `next_cursor` from the previous page.")) from None

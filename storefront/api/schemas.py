@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from flask_babel import gettext as _
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 def _no_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
+        raise ValueError(_("must not contain a NUL character"))
     return value
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
@@ -220,12 +221,12 @@ def _max_items() -> int:
 def _my_shop(user: User) -> Shop:
     shop = shops.find_shop_for_user(user.id)
     if shop is None:
-        raise ApiProblem(404, "You have no shop yet: PUT /api/v1/me/shop opens one.")
+        raise ApiProblem(404, _("You have no shop yet: PUT /api/v1/me/shop opens one."))
     return shop
 
 
 def _not_in_shop() -> ApiProblem:
-    return ApiProblem(404, "That product is not in your shop.")
+    return ApiProblem(404, _("That product is not in your shop."))
 
 
 def _my_item(shop: Shop, product_id: int) -> ShopItem:
@@ -241,14 +242,14 @@ def _my_look(shop: Shop, look_id: int) -> Look:
             raise shops.LookNotFound(str(look_id))
         return shops.get_look_by_id(shop, look_id)
     except shops.LookNotFound:
-        raise ApiProblem(404, "You have no look with this id.") from None
+        raise ApiProblem(404, _("You have no look with this id.")) from None
 
 
 def _commit() -> None:
     try:
         db.session.commit()
     except IntegrityError:
-        raise ApiProblem(409, "Someone changed this shop at the same moment; look again and retry.") from None
+        raise ApiProblem(409, _("Someone changed this shop at the same moment; look again and retry.")) from None
 
 
 # My shop ----------------------------------------------------------------------------------
@@ -260,7 +261,8 @@ def _open(user: User, body: ShopIn) -> Shop:
 
 def _update(shop: Shop, body: ShopIn) -> None:
     if shops.normalize_handle(body.handle) != shop.handle:
-        raise _field_problem(409, "handle", f"Your shop's handle is “{shop.handle}”; it cannot change, since shared links carry it.")
+        raise _field_problem(409, "handle", _("Your shop's handle is “%(handle)s”; it cannot change, since shared links carry it.",
+                                               handle=shop.handle))
     shops.update_shop_profile(shop, title=body.title, bio=body.bio, accent_colour=body.accent_colour or shop.accent_colour)
 
 
@@ -293,7 +295,7 @@ def put_my_shop(body: ShopIn) -> ShopOut | Reply:
     except shops.ShopError as error:
         raise ApiProblem(422, str(error)) from None
     except IntegrityError:
-        raise _field_problem(409, "handle", "That handle was taken (or your shop opened) at this very moment; try again.") from None
+        raise _field_problem(409, "handle", _("That handle was taken (or your shop opened) at this very moment; try again.")) from None
     _publication(shop, body.published)
     _commit()
     return Reply(_shop_out(shop), 201) if created else _shop_out(shop)
@@ -439,7 +441,7 @@ def get_public_shop(handle: str) -> PublicShopOut:
     try:
         shop = shops.get_public_shop(handle)
     except (shops.ShopNotFound, shops.ShopSuspended):
-        raise ApiProblem(404, "There is no published shop with this handle.") from None
+        raise ApiProblem(404, _("There is no published shop with this handle.")) from None
     return PublicShopOut(
         handle=shop.handle, title=shop.title, bio=shop.bio, accent_colour=shop.accent_colour,
         items=[_item_out(item) for item in shop.items], looks=[_look_out(shop, look) for look in shop.looks], **_urls(shop),

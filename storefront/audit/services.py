@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from storefront.audit.models import AuditEntry
@@ -11,6 +12,27 @@ from storefront.extensions import db
 from storefront.listing import Page, clamp_page
 
 log = logging.getLogger(__name__)
+
+#: What each recorded action (a stored dotted verb, never changed) reads as in the audit log.
+ACTION_LABELS = {
+    "shop.suspend": _l("Shop #%(id)s suspended"),
+    "shop.reinstate": _l("Shop #%(id)s reinstated"),
+    "order.refund": _l("Order #%(id)s refunded"),
+    "commission.hold": _l("Commission #%(id)s held"),
+    "commission.release": _l("Commission #%(id)s released"),
+    "commission.reject": _l("Commission #%(id)s rejected"),
+    "rate.category": _l("Rate of category #%(id)s changed"),
+    "rate.product": _l("Rate of product #%(id)s changed"),
+    "tier.add": _l("Tier #%(id)s added"),
+    "tier.remove": _l("Tier #%(id)s removed"),
+    "payouts.run": _l("Payout run #%(id)s started"),
+    "payouts.paid": _l("Payout run #%(id)s marked paid"),
+    "payouts.failed": _l("Payout #%(id)s marked failed"),
+    "payouts.recover": _l("Stuck payouts recovered"),
+    "product.create": _l("Product #%(id)s created"),
+    "product.update": _l("Product #%(id)s updated"),
+    "catalog.import": _l("Catalog imported"),
+}
 
 
 def record_audit(
@@ -48,6 +70,14 @@ def audit_page(*, page: int = 1, per_page: int = 100) -> Page[AuditEntry]:
 
 def all_audit_entries() -> Iterator[AuditEntry]:
     yield from db.session.scalars(select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=500))
+
+
+def action_label(entry: AuditEntry) -> str:
+    """What was done to what, for people ("Shop #12 suspended"); an action without a label shows its code."""
+    label = ACTION_LABELS.get(entry.action)
+    if label is None:
+        return f"{entry.action} {entry.subject_type} #{entry.subject_id}"
+    return str(label) % {"id": entry.subject_id}
 
 
 def actor_emails(entries: list[AuditEntry]) -> dict[int, str]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from flask_babel import format_decimal, gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -95,7 +96,7 @@ def _category_for(data: ProductInput) -> Category:
     name = data.new_category_name.strip()
     if name:
         if len(name) > 80:
-            raise ProductError("new_category", "A category name has at most 80 characters.")
+            raise ProductError("new_category", _("A category name has at most 80 characters."))
         existing = db.session.scalar(select(Category).where(func.lower(Category.name) == name.lower()))
         if existing is not None:
             return existing
@@ -111,21 +112,21 @@ def _category_for(data: ProductInput) -> Category:
         return category
     category = db.session.get(Category, data.category_id) if data.category_id else None
     if category is None:
-        raise ProductError("category_id", "Choose a category, or name a new one.")
+        raise ProductError("category_id", _("Choose a category, or name a new one."))
     return category
 
 
 def _check(data: ProductInput, currency: str) -> None:
     if not 1 <= len(data.title.strip()) <= 200:
-        raise ProductError("title", "A title has 1 to 200 characters.")
+        raise ProductError("title", _("A title has 1 to 200 characters."))
     if len(data.description) > 5000:
-        raise ProductError("description", "A description has at most 5,000 characters.")
+        raise ProductError("description", _("A description has at most 5,000 characters."))
     if data.price.currency != currency:
-        raise ProductError("price", f"Prices are in the store's currency, {currency}.")
+        raise ProductError("price", _("Prices are in the store's currency, %(currency)s.", currency=currency))
     if data.price.minor < 0:
-        raise ProductError("price", "A price cannot be negative.")
+        raise ProductError("price", _("A price cannot be negative."))
     if not 0 <= data.stock <= MAX_STOCK:
-        raise ProductError("stock", f"Stock is a whole number from 0 to {MAX_STOCK:,}.")
+        raise ProductError("stock", _("Stock is a whole number from 0 to %(max)s.", max=format_decimal(MAX_STOCK)))
 
 
 def _values(data: ProductInput, category: Category) -> dict[str, object]:
@@ -146,9 +147,9 @@ def create_product(
 ) -> Product:
     sku = normalise_sku(sku)
     if not SKU_PATTERN.match(sku):
-        raise ProductError("sku", "A SKU is 1 to 64 letters, digits, “-” or “_”, starting with a letter or digit.")
+        raise ProductError("sku", _("A SKU is 1 to 64 letters, digits, “-” or “_”, starting with a letter or digit."))
     if db.session.scalar(select(Product.id).where(func.upper(Product.sku) == sku)) is not None:
-        raise ProductError("sku", f"A product with SKU {sku} exists already.")
+        raise ProductError("sku", _("A product with SKU %(sku)s exists already.", sku=sku))
     _check(data, currency)
     values = _values(data, _category_for(data))
     product = Product(sku=sku, slug=_unique_slug(data.title.strip(), sku, None), image="", **values)
@@ -156,7 +157,7 @@ def create_product(
         with db.session.begin_nested():
             db.session.add(product)
     except IntegrityError:
-        raise ProductError("sku", f"A product with SKU {sku} was created at the same moment; look again.") from None
+        raise ProductError("sku", _("A product with SKU %(sku)s was created at the same moment; look again.", sku=sku)) from None
     details: dict[str, object] = {"sku": sku, "slug": product.slug, **values}
     record_audit(actor_user_id=actor_user_id, action="product.create", subject_type="product", subject_id=product.id,
                  details={**details, **(extra_details or {})})

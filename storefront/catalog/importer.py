@@ -61,6 +61,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     categories_created: list[str] = field(default_factory=list)
+    #: The file names (not URLs) in the image column, hosted under static/products/, for their renditions.
+    hosted_images: set[str] = field(default_factory=set)
 
 
 def _parse_row(line: int, raw: dict[str, str | None], currency: str) -> ProductRow:
@@ -177,6 +179,8 @@ def apply_catalog_rows(rows: list[ProductRow], *, update_existing: bool = True, 
     categories = {c.name.lower(): c for c in db.session.scalars(select(Category))}
     products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_([r.sku for r in rows])))}
     for row in rows:
+        if row.image and not row.image.startswith("https://"):
+            report.hosted_images.add(row.image)
         category = categories.get(row.category_name.lower())
         if category is None:
             taken = {c.slug for c in categories.values()}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 
 from storefront.catalog import services
 from storefront.catalog.services import ProductSort
@@ -30,7 +31,7 @@ def category(slug: str) -> str:
     try:
         found = services.get_category_by_slug(slug)
     except services.CategoryNotFound:
-        abort(404, description="There is no such category. Browse the ones below.")
+        abort(404, description=_("There is no such category. Browse the ones below."))
     sort, page = _page_arguments()
     listing = services.list_category_products(found, sort, page, current_app.config["PRODUCTS_PER_PAGE"])
     return render_template(
@@ -43,7 +44,7 @@ def category(slug: str) -> str:
 def search() -> tuple[str, int]:
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY_LENGTH:
-        abort(400, description=f"Search for at most {MAX_QUERY_LENGTH} characters.")
+        abort(400, description=_("Search for at most %(num)d characters.", num=MAX_QUERY_LENGTH))
     sort, page = _page_arguments()
     listing = services.search_products(query, sort, page, current_app.config["PRODUCTS_PER_PAGE"]) if query else None
     return render_template("catalog/search.html", query=query, listing=listing, sort=sort, sorts=list(ProductSort)), 200
@@ -54,5 +55,5 @@ def product(slug: str) -> str:
     try:
         found = services.get_product_by_slug(slug)
     except services.ProductNotFound:
-        abort(404, description="This product is not in the store (any more).")
+        abort(404, description=_("This product is not in the store (any more)."))
     return render_template("catalog/product.html", product=found, recommendations=list_recommendations(found.id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from storefront.catalog.models import Product
@@ -59,17 +60,17 @@ def cart_quantity(cart: Cart) -> int:
 def _sellable_product(product_id: int) -> Product:
     product = db.session.get(Product, product_id)
     if product is None or not product.active:
-        raise CartError("This product is not sold any more.")
+        raise CartError(_("This product is not sold any more."))
     return product
 
 
 def _check_quantity(product: Product, quantity: int) -> None:
     if not 1 <= quantity <= MAX_LINE_QUANTITY:
-        raise CartError(f"Choose a quantity from 1 to {MAX_LINE_QUANTITY}.")
+        raise CartError(_("Choose a quantity from 1 to %(max)d.", max=MAX_LINE_QUANTITY))
     if product.stock == 0:
-        raise CartError(f"“{product.title}” is sold out.")
+        raise CartError(_("“%(product)s” is sold out.", product=product.title))
     if quantity > product.stock:
-        raise CartError(f"Only {product.stock} of “{product.title}” left in stock.")
+        raise CartError(_("Only %(num)d of “%(product)s” left in stock.", num=product.stock, product=product.title))
 
 
 def add_to_cart(cart: Cart, product_id: int, quantity: int, shop_id: int | None = None) -> tuple[Cart, Product]:
@@ -80,9 +81,9 @@ def add_to_cart(cart: Cart, product_id: int, quantity: int, shop_id: int | None 
     """
     product = _sellable_product(product_id)
     if product_id not in cart and len(cart) >= MAX_CART_LINES:
-        raise CartError(f"A cart holds at most {MAX_CART_LINES} different products.")
+        raise CartError(_("A cart holds at most %(max)d different products.", max=MAX_CART_LINES))
     if not 1 <= quantity <= MAX_LINE_QUANTITY:
-        raise CartError(f"Choose a quantity from 1 to {MAX_LINE_QUANTITY}.")
+        raise CartError(_("Choose a quantity from 1 to %(max)d.", max=MAX_LINE_QUANTITY))
     current = cart.get(product_id, CartEntry(0))
     _check_quantity(product, current.quantity + quantity)
     return {**cart, product_id: CartEntry(current.quantity + quantity, shop_id or current.shop_id)}, product
@@ -91,7 +92,7 @@ def add_to_cart(cart: Cart, product_id: int, quantity: int, shop_id: int | None 
 def set_cart_quantity(cart: Cart, product_id: int, quantity: int) -> Cart:
     """The cart with the product's quantity set; 0 removes it."""
     if product_id not in cart:
-        raise CartError("That product is not in your cart.")
+        raise CartError(_("That product is not in your cart."))
     if quantity == 0:
         return remove_from_cart(cart, product_id)
     _check_quantity(_sellable_product(product_id), quantity)
@@ -133,11 +134,11 @@ class CartSummary:
 
 def _line_problem(product: Product, quantity: int, currency: str) -> str:
     if not product.active or product.currency != currency:
-        return "No longer sold: please remove it."
+        return _("No longer sold: please remove it.")
     if product.stock == 0:
-        return "Sold out: please remove it."
+        return _("Sold out: please remove it.")
     if quantity > product.stock:
-        return f"Only {product.stock} left: lower the quantity."
+        return _("Only %(num)d left: lower the quantity.", num=product.stock)
     return ""
 
 

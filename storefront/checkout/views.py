@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -11,7 +12,7 @@ from storefront.checkout.services import Referral, StoreSettings, check_out, ref
 from storefront.extensions import db
 from storefront.navigation import safe_next_path
 from storefront.orders.access import remember_placed_order
-from storefront.orders.services import CustomerDetails, OrderError
+from storefront.orders.services import MAX_LINE_QUANTITY, CustomerDetails, OrderError
 from storefront.payments.providers import ProviderError, active_provider
 from share import visits
 from share.services import preview_referrer, record_cart_touch, touch_still_counts
@@ -68,7 +69,7 @@ def add() -> Response:
     back = safe_next_path(request.form.get("next"), url_for("checkout.cart"))
     product_id = _product_id(form.product_id.data)
     if not form.validate_on_submit() or product_id is None:
-        flash("Choose a quantity from 1 to 99.", "error")
+        flash(_("Choose a quantity from 1 to %(max)d.", max=MAX_LINE_QUANTITY), "error")
         return redirect(back)
     _release_expired()
     shop_id = find_attributing_shop_id(form.shop.data, product_id) if form.shop.data else None
@@ -78,7 +79,7 @@ def add() -> Response:
         flash(str(error), "error")
         return redirect(back)
     _save_cart(new_cart)
-    flash(f"Added “{product.title}” to your cart.", "success")
+    flash(_("Added “%(product)s” to your cart.", product=product.title), "success")
     response = redirect(back)
     if shop_id is not None:
         # Adding to the cart from a curator's shop page is a touch for that curator.
@@ -95,7 +96,7 @@ def update() -> Response:
     form = CartLineForm()
     product_id = _product_id(form.product_id.data)
     if not form.validate_on_submit() or product_id is None:
-        flash("Choose a quantity from 0 to 99.", "error")
+        flash(_("Choose a quantity from 0 to %(max)d.", max=MAX_LINE_QUANTITY), "error")
         return redirect(url_for("checkout.cart"))
     try:
         _save_cart(carts.set_cart_quantity(_cart(), product_id, form.quantity.data))
@@ -109,7 +110,7 @@ def remove() -> Response:
     product_id = _product_id(request.form.get("product_id"))
     if product_id is not None:
         _save_cart(carts.remove_from_cart(_cart(), product_id))
-        flash("Removed from your cart.", "info")
+        flash(_("Removed from your cart."), "info")
     return redirect(url_for("checkout.cart"))
 
 
@@ -118,10 +119,10 @@ def checkout() -> Response | tuple[str, int]:
     settings = _settings()
     summary = _summary()
     if summary.is_empty:
-        flash("Your cart is empty: add something first.", "info")
+        flash(_("Your cart is empty: add something first."), "info")
         return redirect(url_for("checkout.cart"))
     if summary.has_problems:
-        flash("Some products in your cart changed. Please review it.", "error")
+        flash(_("Some products in your cart changed. Please review it."), "error")
         return redirect(url_for("checkout.cart"))
     form = CheckoutForm()
     if request.method == "GET" and current_user.is_authenticated:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -22,7 +23,7 @@ def operator_required(view: F) -> F:
     @login_required
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_operator:
-            abort(403, description="This page is for the store's operators.")
+            abort(403, description=_("This page is for the store's operators."))
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -37,7 +38,7 @@ def password_confirmation_needed() -> Response | None:
         return None
     referrer = urlsplit(request.referrer or "")
     back = safe_next_path(referrer.path + (f"?{referrer.query}" if referrer.query else ""), url_for("operator_dashboard.home"))
-    flash("Confirm your password first: nothing was done yet.", "info")
+    flash(_("Confirm your password first: nothing was done yet."), "info")
     return redirect(url_for("accounts.confirm_password", next=back), 303)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
 
 from commissions.analytics import charts
 from commissions.analytics.periods import PRESETS, PeriodError, choose_period
@@ -27,8 +28,8 @@ def analytics() -> str:
     stats = _stats()
     return render_template(
         "operator/analytics.html", stats=stats, presets=PRESETS,
-        clicks_chart=charts.bar_chart("Clicks per day", [(p.day, p.clicks) for p in stats.by_day]),
-        orders_chart=charts.bar_chart("Orders through curators per day", [(p.day, p.orders) for p in stats.by_day]),
+        clicks_chart=charts.bar_chart(_("Clicks per day"), [(p.day, p.clicks) for p in stats.by_day]),
+        orders_chart=charts.bar_chart(_("Orders through curators per day"), [(p.day, p.orders) for p in stats.by_day]),
     )
 
 
@@ -47,5 +48,7 @@ def analytics_csv() -> Response:
         rows += [(kind, row.key, row.clicks, row.visitors, row.orders, row.label, row.sales.minor, row.commission.minor) for row in table]
     rows += [("product", str(row.product_id), "", "", row.units, row.title, row.sales.minor, "") for row in stats.top_products]
     rows += [("new_curators_week", monday.isoformat(), "", "", count, "", "", "") for monday, count in stats.new_curators]
-    header = ["breakdown", "key", "clicks", "unique_visitors", "orders_or_count", "label", f"sales_minor_{money}", f"commission_minor_{money}"]
+    # The header is for the person opening the file; the breakdown codes in the rows stay as they are.
+    header = [_("breakdown"), _("key"), _("clicks"), _("unique_visitors"), _("orders_or_count"), _("label"),
+              _("sales_minor_%(currency)s", currency=money), _("commission_minor_%(currency)s", currency=money)]
     return csv_response(f"vitrine-analytics-{stats.days.first}-{stats.days.last}.csv", header, rows)

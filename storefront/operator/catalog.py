@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from commissions import rules
@@ -65,6 +66,7 @@ def product_csv() -> Response:
     rates = rules.rates_by_scope(RateScope.PRODUCT)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    # The importer's own column names (plus the rate): a file exported here imports back, so they stay untranslated.
     writer.writerow(["sku", "title", "price", "currency", "category", "stock", "active", "featured", "commission_rate_percent"])
     for product in admin.export_products(_query()):
         sku, title, price, currency, category, stock, active, featured = admin.export_row(product)
@@ -79,7 +81,7 @@ def product_csv() -> Response:
 
 
 def _with_categories(form: ProductForm) -> ProductForm:
-    form.category_id.choices = [(NEW_CATEGORY, "New category (name it below)")] + [(c.id, c.name) for c in list_categories()]
+    form.category_id.choices = [(NEW_CATEGORY, _("New category (name it below)"))] + [(c.id, c.name) for c in list_categories()]
     return form
 
 
@@ -113,7 +115,7 @@ def _render_form(form: ProductForm, product: Product | None, status: int) -> tup
     return render_template("operator/product_form.html", form=form, product=product), status
 
 
-def _save(form: Any, shown: Product | None, save: Callable[[], Product], done: str) -> Response | tuple[str, int]:
+def _save(form: Any, shown: Product | None, save: Callable[[], Product], done: Callable[[Product], str]) -> Response | tuple[str, int]:
     """Run the create or update; a refusal comes back on the form (400), success goes to the product's page."""
     try:
         product = save()
@@ -125,7 +127,7 @@ def _save(form: Any, shown: Product | None, save: Callable[[], Product], done: s
         form.commission_rate.errors.append(str(error))
     else:
         db.session.commit()
-        flash(done.format(sku=product.sku, title=product.title), "success")
+        flash(done(product), "success")
         return redirect(url_for(".edit_product", product_id=product.id))
     return _render_form(form, shown, 400)
 
@@ -149,7 +151,7 @@ def new_product() -> Response | tuple[str, int]:
             rules.set_rate(RateScope.PRODUCT, product.id, rate)
         return product
 
-    return _save(form, None, create, "Product {sku} “{title}” created.")
+    return _save(form, None, create, lambda product: _("Product %(sku)s “%(title)s” created.", sku=product.sku, title=product.title))
 
 
 @blueprint.route("/catalog/<int(max=999999999):product_id>/edit", methods=["GET", "POST"])
@@ -157,7 +159,7 @@ def new_product() -> Response | tuple[str, int]:
 def edit_product(product_id: int) -> Response | tuple[str, int]:
     product = admin.find_product(product_id)
     if product is None:
-        abort(404, description="There is no such product.")
+        abort(404, description=_("There is no such product."))
     current_rate = _own_rate(product)
     if request.method == "GET":
         form = _with_categories(ProductForm(data={
@@ -179,7 +181,7 @@ def edit_product(product_id: int) -> Response | tuple[str, int]:
             rules.set_rate(RateScope.PRODUCT, product.id, rate)
         return product
 
-    return _save(form, product, update, "Product {sku} saved.")
+    return _save(form, product, update, lambda saved: _("Product %(sku)s saved.", sku=saved.sku))
 
 
 # Import ---------------------------------------------------------------------------------------
@@ -193,7 +195,7 @@ def import_csv() -> Response | tuple[str, int]:
         return _render_list(form, status=400)
     data = form.file.data.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
-        form.file.errors.append("The file is larger than 2 MB: split it.")  # type: ignore[attr-defined]
+        form.file.errors.append(_("The file is larger than 2 MB: split it."))  # type: ignore[attr-defined]
         return _render_list(form, status=400)
     try:
         report = admin.import_catalog(io.BytesIO(data), current_app.config["CURRENCY"], actor_user_id=current_user.id,
@@ -202,6 +204,9 @@ def import_csv() -> Response | tuple[str, int]:
         db.session.rollback()
         return _render_list(form, import_errors=error.errors, status=400)
     db.session.commit()
-    created = f" New categories: {', '.join(report.categories_created)}." if report.categories_created else ""
-    flash(f"Catalog imported: {report.created} created, {report.updated} updated, {report.unchanged} unchanged.{created}", "success")
+    message = _("Catalog imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
+                created=report.created, updated=report.updated, unchanged=report.unchanged)
+    if report.categories_created:
+        message += " " + _("New categories: %(names)s.", names=", ".join(report.categories_created))
+    flash(message, "success")
     return redirect(url_for(".product_list"))

@@ -8,11 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_percent, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 
 from commissions import payout_runs, payouts, queries, reconciliation, rules, services
 from commissions.ledger import LedgerError
 from commissions.models import CommissionStatus, PayoutMethod, PayoutRun, PayoutStatus, RateScope
+from commissions.states import COMMISSION_STATUS_LABELS, PAYOUT_STATE_NAMES
 from storefront.audit.services import record_audit
 from storefront.catalog.services import find_category, find_product_by_sku
 from storefront.exports import csv_response, csv_safe
@@ -26,6 +28,37 @@ from storefront.payments.providers import ProviderError, active_provider
 
 blueprint = Blueprint("operator_commissions", __name__, url_prefix="/operator")
 
+#: How the console names stored values it shows (the values themselves never change), by kind.
+CONSOLE_LABELS = {
+    "shop": {"draft": _l("draft"), "published": _l("published")},
+    "payout": {str(status): label for status, label in PAYOUT_STATE_NAMES.items()},
+    "payout_method": {PayoutMethod.MANUAL: _l("manual"), PayoutMethod.STRIPE: _l("Stripe")},
+    "decision": {"hold": _l("Hold"), "release": _l("Release"), "reject": _l("Reject")},
+    "discrepancy": {
+        reconciliation.Kind.PAID_ORDER_WITHOUT_COMMISSION: _l("paid attributed order without commission"),
+        reconciliation.Kind.COMMISSION_WITHOUT_PAID_ORDER: _l("commission without a paid order"),
+        reconciliation.Kind.COMMISSION_AMOUNT: _l("commission amount is not rate × net paid"),
+        reconciliation.Kind.REFUND_NOT_REVERSED: _l("refund not reversed"),
+        reconciliation.Kind.PAYMENT_MISSING_LOCALLY: _l("payment at the provider missing here"),
+        reconciliation.Kind.PAYMENT_AMOUNT_DIFFERS: _l("payment amount differs from the provider's"),
+        reconciliation.Kind.PAYMENT_MISSING_AT_PROVIDER: _l("payment here missing at the provider"),
+        reconciliation.Kind.REFUND_MISSING_LOCALLY: _l("refund at the provider missing here"),
+        reconciliation.Kind.REFUND_AMOUNT_DIFFERS: _l("refund amount differs from the provider's"),
+        reconciliation.Kind.PAYOUT_WITHOUT_TRANSFER: _l("payout without a matching transfer"),
+        reconciliation.Kind.TRANSFER_WITHOUT_PAYOUT: _l("transfer without a matching payout"),
+        reconciliation.Kind.TRANSFER_AMOUNT_DIFFERS: _l("transfer amount differs from its payout"),
+        reconciliation.Kind.PAYOUTS_VS_LEDGER: _l("payouts and the ledger disagree"),
+        reconciliation.Kind.LEDGER: _l("ledger does not balance"),
+    },
+}
+
+
+@blueprint.app_template_filter("console_label")
+def console_label(value: str, kind: str) -> str:
+    """A stored value (a shop status, a payout method, a discrepancy kind…) in the reader's language; unknown ones as they are."""
+    label = CONSOLE_LABELS[kind].get(str(value))
+    return str(label) if label is not None else str(value)
+
 
 class BadInput(ValueError):
     pass
@@ -38,10 +71,10 @@ def parse_percent(text: str) -> int:
     """ "7.5" (percent) → 750 basis points; plain digits with at most two decimals, 0 to 100."""
     text = text.strip().rstrip("%").strip()
     if not _PERCENT.match(text):
-        raise BadInput("Write the rate as a percentage from 0 to 100 with at most two decimals, e.g. 7.5")
+        raise BadInput(_("Write the rate as a percentage from 0 to 100 with at most two decimals, e.g. 7.5"))
     bps = int(Decimal(text).scaleb(2))
     if bps > 10_000:
-        raise BadInput("A rate is a percentage from 0 to 100 with at most two decimals.")
+        raise BadInput(_("A rate is a percentage from 0 to 100 with at most two decimals."))
     return bps
 
 
@@ -61,9 +94,9 @@ def commission_list() -> str:
 def mature_now() -> Response:
     """What `flask commissions mature` does, for an operator who does not want to wait for cron."""
     result = run_maturation()
-    flash(f"{result.matured} commission(s) became available.", "success")
+    flash(ngettext("%(num)d commission became available.", "%(num)d commissions became available.", result.matured), "success")
     for commission_id, problem in sorted(result.failed.items()):
-        flash(f"Commission {commission_id} stays pending: {problem}", "error")
+        flash(_("Commission %(id)s stays pending: %(problem)s", id=commission_id, problem=problem), "error")
     return redirect(url_for(".commission_list"), 303)
 
 
@@ -74,9 +107,9 @@ def _day_arg(raw: str) -> date:
     try:
         day = date.fromisoformat(raw.strip())
     except ValueError:
-        abort(400, description="Dates are written like 2026-11-01.")
+        abort(400, description=_("Dates are written like 2026-11-01."))
     if not FIRST_DAY <= day <= LAST_DAY:
-        abort(400, description="Choose a date between 2000 and 2999.")
+        abort(400, description=_("Choose a date between 2000 and 2999."))
     return day
 
 
@@ -114,7 +147,7 @@ def commission_csv() -> Response:
 def decide(commission_id: int, action: str) -> Response:
     commission = queries.find_commission(commission_id)
     if commission is None:
-        abort(404, description="There is no such commission.")
+        abort(404, description=_("There is no such commission."))
     if action == "reject" and (confirm := password_confirmation_needed()) is not None:
         return confirm
     reason = request.form.get("reason", "").strip()[:255]
@@ -125,10 +158,11 @@ def decide(commission_id: int, action: str) -> Response:
         flash(str(error), "error")
     except LedgerError as error:
         db.session.rollback()
-        flash(f"The ledger refused this: {error}. Nothing was changed; run `flask commissions check`.", "error")
+        flash(_("The ledger refused this: %(error)s. Nothing was changed; run `flask commissions check`.", error=error), "error")
     else:
         db.session.commit()
-        flash(f"Commission #{commission.id} is now {commission.status}.", "success")
+        flash(_("Commission #%(id)s is now %(status)s.", id=commission.id,
+                status=COMMISSION_STATUS_LABELS[CommissionStatus(commission.status)]), "success")
     return redirect(safe_next_path(request.form.get("next"), url_for(".commission_list")))
 
 
@@ -155,7 +189,11 @@ def _set_rate(scope: RateScope, target_id: int, raw: str, label: str) -> None:
         reason=request.form.get("reason", "")[:255], details={"rate_bps": rate},
     )
     db.session.commit()
-    flash(f"{label}: {'rate removed' if rate is None else f'{Decimal(rate) / 100}%'}. Past orders keep their rate.", "success")
+    if rate is None:
+        flash(_("%(name)s: rate removed. Past orders keep their rate.", name=label), "success")
+    else:
+        flash(_("%(name)s: %(rate)s. Past orders keep their rate.", name=label,
+                rate=format_percent(Decimal(rate).scaleb(-4), "#,##0.##%")), "success")
 
 
 @blueprint.route("/rates/category/<int(max=999999999):category_id>", methods=["POST"])
@@ -163,7 +201,7 @@ def _set_rate(scope: RateScope, target_id: int, raw: str, label: str) -> None:
 def set_category_rate(category_id: int) -> Response:
     category = find_category(category_id)
     if category is None:
-        abort(404, description="There is no such category.")
+        abort(404, description=_("There is no such category."))
     _set_rate(RateScope.CATEGORY, category.id, request.form.get("rate", ""), category.name)
     return redirect(url_for(".rates"))
 
@@ -174,7 +212,7 @@ def set_product_rate() -> Response:
     sku = request.form.get("sku", "").strip()[:64]
     product = find_product_by_sku(sku) if sku else None
     if product is None:
-        flash(f"No product with SKU {sku!r}." if sku else "Give the product's SKU.", "error")
+        flash(_("No product with SKU %(sku)s.", sku=repr(sku)) if sku else _("Give the product's SKU."), "error")
         return redirect(url_for(".rates"))
     _set_rate(RateScope.PRODUCT, product.id, request.form.get("rate", ""), product.title)
     return redirect(url_for(".rates"))
@@ -194,7 +232,7 @@ def add_tier() -> Response:
     record_audit(actor_user_id=current_user.id, action="tier.add", subject_type="tier", subject_id=tier.id,
                  details={"min_sales_minor": tier.min_sales_minor, "bonus_bps": tier.bonus_bps})
     db.session.commit()
-    flash(f"Tier “{tier.name}” added.", "success")
+    flash(_("Tier “%(name)s” added.", name=tier.name), "success")
     return redirect(url_for(".rates"))
 
 
@@ -208,7 +246,7 @@ def remove_tier(tier_id: int) -> Response:
         return redirect(url_for(".rates"))
     record_audit(actor_user_id=current_user.id, action="tier.remove", subject_type="tier", subject_id=tier_id)
     db.session.commit()
-    flash("Tier removed.", "success")
+    flash(_("Tier removed."), "success")
     return redirect(url_for(".rates"))
 
 
@@ -241,7 +279,7 @@ def payouts_csv() -> Response:
 def start_payout_run() -> Response:
     raw = request.form.get("method", "")
     if raw not in set(PayoutMethod):
-        flash("Choose how to pay: manual file or Stripe transfers.", "error")
+        flash(_("Choose how to pay: manual file or Stripe transfers."), "error")
         return redirect(url_for(".payout_runs_page"))
     config = current_app.config
     try:
@@ -251,8 +289,9 @@ def start_payout_run() -> Response:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".payout_runs_page"))
-    flash(f"Run {report.run.id}: {len(report.reserved)} payout(s) reserved, {len(report.settled)} paid by transfer, "
-          f"{len(report.voided)} voided, {len(report.unknown)} awaiting the provider, {len(report.skipped)} curator(s) left out.",
+    flash(_("Run %(run)s: payouts reserved: %(reserved)d; paid by transfer: %(settled)d; voided: %(voided)d; "
+            "awaiting the provider: %(unknown)d; curators left out: %(skipped)d.", run=report.run.id, reserved=len(report.reserved),
+            settled=len(report.settled), voided=len(report.voided), unknown=len(report.unknown), skipped=len(report.skipped)),
           "success" if not (report.voided or report.unknown) else "error")
     return redirect(url_for(".payout_run", run_id=report.run.id))
 
@@ -260,7 +299,7 @@ def start_payout_run() -> Response:
 def _run_or_404(run_id: int) -> PayoutRun:
     run = queries.find_payout_run(run_id)
     if run is None:
-        abort(404, description="There is no such payout run.")
+        abort(404, description=_("There is no such payout run."))
     return run
 
 
@@ -299,7 +338,7 @@ def mark_run_paid(run_id: int) -> Response:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".payout_run", run_id=run.id))
-    flash(f"{settled} payout(s) marked paid.", "success")
+    flash(ngettext("%(num)d payout marked paid.", "%(num)d payouts marked paid.", settled), "success")
     return redirect(url_for(".payout_run", run_id=run.id))
 
 
@@ -309,10 +348,10 @@ def mark_run_paid(run_id: int) -> Response:
 def mark_payout_failed(payout_id: int) -> Response:
     payout = queries.find_payout(payout_id)
     if payout is None:
-        abort(404, description="There is no such payout.")
+        abort(404, description=_("There is no such payout."))
     reason = request.form.get("reason", "").strip()[:255]
     if not reason:
-        flash("Say why this payout failed.", "error")
+        flash(_("Say why this payout failed."), "error")
         return redirect(url_for(".payout_run", run_id=payout.run_id))
     try:
         payout_runs.mark_manual_payout_failed(payout, reason, actor_user_id=current_user.id)
@@ -320,7 +359,7 @@ def mark_payout_failed(payout_id: int) -> Response:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".payout_run", run_id=payout.run_id))
-    flash(f"{payout.reference} failed: the money is back in the curator's available balance.", "success")
+    flash(_("%(reference)s failed: the money is back in the curator's available balance.", reference=payout.reference), "success")
     return redirect(url_for(".payout_run", run_id=payout.run_id))
 
 
@@ -333,7 +372,7 @@ def _period() -> tuple[datetime, datetime]:
     start = _day_arg(request.args["from"]) if request.args.get("from") else today.replace(day=1)
     last = _day_arg(request.args["to"]) if request.args.get("to") else today
     if last < start:
-        abort(400, description="The period ends before it starts.")
+        abort(400, description=_("The period ends before it starts."))
     return (datetime.combine(start, datetime.min.time(), UTC), datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC))
 
 
@@ -343,7 +382,7 @@ def _reconciliation() -> reconciliation.Report:
         return reconciliation.reconcile_with(active_provider(), start, end, currency=current_app.config["CURRENCY"],
                                              default_bps=current_app.config["COMMISSION_DEFAULT_BPS"])
     except ProviderError as error:
-        abort(503, description=f"The payment provider's records could not be read: {error}")
+        abort(503, description=_("The payment provider's records could not be read: %(error)s", error=error))
 
 
 @blueprint.route("/reconciliation")

@@ -5,6 +5,7 @@ import csv
 import io
 
 from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import gettext as _
 
 from commissions import dashboard as queries
 from storefront import clock
@@ -57,7 +58,8 @@ def home_csv() -> Response:
         rows.append(("channel_sales", channel.channel, channel.sales.to_decimal_string()))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["section", "name", "value"])
+    # The header is for the person opening the file; the rows' section and name stay codes a script can match.
+    writer.writerow([_("section"), _("name"), _("value")])
     writer.writerows(rows)
     return Response(buffer.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="vitrine-dashboard-{report.period.end:%Y%m%d}-{report.period.days}d.csv"',

@@ -5,10 +5,11 @@ import json
 import secrets
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from commissions import queries as curator_queries
-from storefront.audit.services import actor_emails, all_audit_entries, audit_page
+from storefront.audit.services import action_label, actor_emails, all_audit_entries, audit_page
 from storefront.exports import csv_response
 from storefront.listing import page_number
 from storefront.money import Money, MoneyError
@@ -44,27 +45,27 @@ def shops_csv() -> Response:
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
-        abort(404, description="There is no such shop.")
+        abort(404, description=_("There is no such shop."))
     return shop
 
 
 @blueprint.route("/shops/<int(max=999999999):shop_id>/suspend", methods=["POST"])
 @operator_required
 def suspend(shop_id: int) -> Response:
-    return _moderate(shop_id, shops.suspend_shop, "Shop suspended: its page is gone and it earns nothing.")
+    return _moderate(shop_id, shops.suspend_shop, _("Shop suspended: its page is gone and it earns nothing."))
 
 
 @blueprint.route("/shops/<int(max=999999999):shop_id>/reinstate", methods=["POST"])
 @operator_required
 def reinstate(shop_id: int) -> Response:
-    return _moderate(shop_id, shops.reinstate_shop, "Suspension lifted.")
+    return _moderate(shop_id, shops.reinstate_shop, _("Suspension lifted."))
 
 
 def _moderate(shop_id: int, action: object, success: str) -> Response:
     shop = _shop(shop_id)
     form = ReasonForm()
     if not form.validate_on_submit():
-        flash("Give a reason (at most 500 characters).", "error")
+        flash(_("Give a reason (at most 500 characters)."), "error")
         return redirect(url_for("operator.shop_list"))
     try:
         action(shop, actor_user_id=current_user.id, reason=form.reason.data)  # type: ignore[operator]
@@ -81,7 +82,7 @@ def _moderate(shop_id: int, action: object, success: str) -> Response:
 @operator_required
 def audit_log() -> str:
     listing = audit_page(page=page_number(request.args.get("page")))
-    return render_template("operator/audit.html", listing=listing, emails=actor_emails(listing.items))
+    return render_template("operator/audit.html", listing=listing, emails=actor_emails(listing.items), audit_action_label=action_label)
 
 
 @blueprint.route("/audit.csv")
@@ -146,7 +147,7 @@ def curators_csv() -> Response:
 def order_detail(number: str) -> str:
     order = orders.find_order_by_number(number) if len(number) <= 20 else None
     if order is None:
-        abort(404, description="There is no such order.")
+        abort(404, description=_("There is no such order."))
     chain = curator_queries.order_chain(order)
     return render_template(
         "operator/order.html", order=order, attribution=chain.attribution,
@@ -161,15 +162,15 @@ def refund(number: str) -> Response:
     """Refund the whole order, an amount, or chosen lines, through the payment provider; recorded from its event."""
     order = orders.find_order_by_number(number) if len(number) <= 20 else None
     if order is None:
-        abort(404, description="There is no such order.")
+        abort(404, description=_("There is no such order."))
     back = url_for("operator.order_detail", number=order.number)
     token = request.form.get("request_token", "")
     if not (token.isascii() and token.isalnum() and 16 <= len(token) <= 64):
-        flash("This refund form is out of date; reload the order and try again.", "error")
+        flash(_("This refund form is out of date; reload the order and try again."), "error")
         return redirect(back)
     reason = request.form.get("reason", "").strip()[:255]
     if not reason:
-        flash("Say why you refund (the customer's reason, or yours).", "error")
+        flash(_("Say why you refund (the customer's reason, or yours)."), "error")
         return redirect(back)
     try:
         amount, lines = _refund_request(order)
@@ -180,7 +181,7 @@ def refund(number: str) -> Response:
         flash(str(error), "error")
         return redirect(back)
     db.session.commit()
-    flash("Refund sent to the payment provider; it shows here once the provider confirms it.", "success")
+    flash(_("Refund sent to the payment provider; it shows here once the provider confirms it."), "success")
     return redirect(back)
 
 
@@ -198,9 +199,9 @@ def _refund_request(order: Order) -> tuple[Money | None, dict[int, int] | None]:
             if raw:
                 lines[line.id] = Money.parse(raw, order.currency).minor
         if not lines:
-            raise orders.OrderError("Give an amount for at least one line.")
+            raise orders.OrderError(_("Give an amount for at least one line."))
         return None, lines
-    raise orders.OrderError("Choose what to refund: everything, an amount, or lines.")
+    raise orders.OrderError(_("Choose what to refund: everything, an amount, or lines."))
 
 
 @blueprint.route("/payments")

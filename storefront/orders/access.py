@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 from flask import abort, current_app, session
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from storefront.orders.models import Order
@@ -29,7 +30,7 @@ def can_view_order(order: Order) -> bool:
 def ensure_can_view_order(order: Order) -> None:
     """404 rather than 403, so order numbers cannot be probed."""
     if not can_view_order(order):
-        abort(404, description="We could not find that order. If you placed it while logged in, log in to see it.")
+        abort(404, description=_("We could not find that order. If you placed it while logged in, log in to see it."))
 
 
 def order_access_token(order: Order) -> str:

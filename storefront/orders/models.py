@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,6 +21,23 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
     CANCELED = "canceled"
     EXPIRED = "expired"
+
+
+#: What people read for each status; the stored value never changes.
+ORDER_STATUS_LABELS = {
+    OrderStatus.PENDING: _l("Waiting for payment"),
+    OrderStatus.PAID: _l("Paid"),
+    OrderStatus.PARTIALLY_REFUNDED: _l("Partially refunded"),
+    OrderStatus.REFUNDED: _l("Refunded"),
+    OrderStatus.CANCELED: _l("Canceled"),
+    OrderStatus.EXPIRED: _l("Expired"),
+}
+
+
+def order_status_label(status: str) -> str:
+    """The status in the reader's language (the `order_status` template filter); an unknown value as it is."""
+    label = ORDER_STATUS_LABELS.get(status)  # type: ignore[call-overload]
+    return str(label) if label is not None else status
 
 
 #: Orders that were paid, whatever refunds came after.

@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from storefront import clock
 from storefront.catalog.models import Product
 from storefront.catalog.services import version_after_stock_move
 from storefront.extensions import db
+from storefront.i18n import format_money
 from storefront.listing import Page, clamp_page
 from storefront.money import Money
 from storefront.orders.models import Order, OrderLine, OrderStatus
@@ -130,9 +132,9 @@ def place_order(
     """
     lines = [line for line in requested if line.quantity > 0]
     if not lines:
-        raise EmptyCart("Your cart is empty.")
+        raise EmptyCart(_("Your cart is empty."))
     if any(line.quantity > MAX_LINE_QUANTITY for line in lines):
-        raise OrderError(f"At most {MAX_LINE_QUANTITY} of one product per order.")
+        raise OrderError(_("At most %(max)d of one product per order.", max=MAX_LINE_QUANTITY))
     products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_([l.product_id for l in lines])))}
     order_lines: list[OrderLine] = []
     subtotal = Money.zero(currency)
@@ -140,12 +142,13 @@ def place_order(
     for line in sorted(lines, key=lambda l: l.product_id):
         product = products.get(line.product_id)
         if product is None or not product.active or product.currency != currency:
-            raise ProductUnavailable("A product in your cart is no longer sold. Please review your cart.", line.product_id)
+            raise ProductUnavailable(_("A product in your cart is no longer sold. Please review your cart."), line.product_id)
         if not _reserve_stock(product.id, line.quantity):
             db.session.refresh(product)
             left = max(product.stock, 0)
-            detail = f"only {left} left" if left else "it is sold out"
-            raise OutOfStock(f"Not enough stock of “{product.title}”: {detail}.", product.id)
+            message = (_("Not enough stock of “%(product)s”: only %(num)d left.", product=product.title, num=left) if left
+                       else _("Not enough stock of “%(product)s”: it is sold out.", product=product.title))
+            raise OutOfStock(message, product.id)
         line_total = product.price.times(line.quantity)
         subtotal += line_total
         order_lines.append(
@@ -248,10 +251,11 @@ def mark_order_paid(order: Order, *, actor: str) -> bool:
 def record_order_refund(order: Order, amount: Money, *, actor: str) -> None:
     """Add a refunded amount; the order becomes partially_refunded or, once all is back, refunded."""
     if amount.currency != order.currency or amount.minor <= 0:
-        raise OrderError("A refund must be a positive amount in the order's currency.")
+        raise OrderError(_("A refund must be a positive amount in the order's currency."))
     refunded = order.refunded + amount
     if refunded.minor > order.total_minor:
-        raise OrderError(f"Cannot refund {amount}: only {order.total - order.refunded} is left to refund.")
+        raise OrderError(_("Cannot refund %(amount)s: only %(left)s is left to refund.", amount=format_money(amount),
+                           left=format_money(order.total - order.refunded)))
     target = OrderStatus.REFUNDED if refunded.minor == order.total_minor else OrderStatus.PARTIALLY_REFUNDED
     transition_order(order, target, actor=actor, reason=f"refund of {amount}")
     order.refunded_minor = refunded.minor

@@ -1,6 +1,8 @@
 """The order state machine: the only place where an order's status is assigned."""
 from __future__ import annotations
 
+from sqlalchemy.orm import object_session
+
 from storefront.orders.models import Order, OrderStatus, OrderStatusChange
 from storefront.states import StateMachine
 
@@ -29,9 +31,14 @@ def transition_order(order: Order, target: OrderStatus, *, actor: str, reason: s
     if not ORDER_TRANSITIONS.check(current, target):
         return False
     order.status = target
-    order.status_changes.append(
-        OrderStatusChange(from_status=current.value, to_status=target.value, actor=actor, reason=reason)
-    )
+    change = OrderStatusChange(from_status=current.value, to_status=target.value, actor=actor, reason=reason)
+    session = object_session(order)
+    if session is None or order.id is None or "status_changes" in order.__dict__:
+        order.status_changes.append(change)
+    else:
+        # Appending would first load the whole history (a query per payment event) only to add a row to it.
+        change.order_id = order.id
+        session.add(change)
     return True
 
 

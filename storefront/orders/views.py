@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -17,7 +18,7 @@ blueprint = Blueprint("orders", __name__)
 def find_visible_order(number: str, *, lock: bool = False) -> Order:
     order = services.find_order_by_number(number, lock=lock) if len(number) <= 20 else None
     if order is None:
-        abort(404, description="We could not find that order.")
+        abort(404, description=_("We could not find that order."))
     ensure_can_view_order(order)
     return order
 
@@ -34,11 +35,11 @@ def detail(number: str) -> str:
 def cancel(number: str) -> Response:
     order = find_visible_order(number, lock=True)
     if order.status_enum is not OrderStatus.PENDING:
-        flash("Only an order waiting for payment can be canceled here.", "error")
+        flash(_("Only an order waiting for payment can be canceled here."), "error")
         return redirect(f"/orders/{order.number}")
     services.cancel_order(order, actor="customer", reason="canceled by the customer before paying")
     db.session.commit()
-    flash("Your order is canceled. Nothing was charged.", "info")
+    flash(_("Your order is canceled. Nothing was charged."), "info")
     return redirect(f"/orders/{order.number}")
 
 

@@ -1,6 +1,7 @@
 """The test provider's card form."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
@@ -10,10 +11,10 @@ class TestCardForm(FlaskForm):
     __test__ = False  # not a pytest test class
 
     card_number = StringField(
-        "Card number",
-        validators=[DataRequired(), Regexp(r"^[\d\s-]{12,23}$", message="Enter the card's 16 digits.")],
+        _l("Card number"),
+        validators=[DataRequired(), Regexp(r"^[\d\s-]{12,23}$", message=_l("Enter the card's 16 digits."))],
     )
     expiry = StringField(
-        "Expiry (MM/YY)", validators=[DataRequired(), Regexp(r"^(0[1-9]|1[0-2])\s*/\s*\d{2}$", message="Use MM/YY.")]
+        _l("Expiry (MM/YY)"), validators=[DataRequired(), Regexp(r"^(0[1-9]|1[0-2])\s*/\s*\d{2}$", message=_l("Use MM/YY."))]
     )
-    cvc = StringField("CVC", validators=[DataRequired(), Length(min=3, max=4), Regexp(r"^\d+$", message="Digits only.")])
+    cvc = StringField(_l("CVC"), validators=[DataRequired(), Length(min=3, max=4), Regexp(r"^\d+$", message=_l("Digits only."))])

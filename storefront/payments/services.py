@@ -5,11 +5,13 @@ import logging
 from collections.abc import Iterator
 import secrets
 
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from storefront.audit.services import record_audit
 from storefront.extensions import db
+from storefront.i18n import format_money
 from storefront.money import Money
 from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
@@ -31,7 +33,7 @@ class PaymentNotFound(LookupError):
 def start_payment(order: Order, provider: PaymentProvider) -> tuple[Payment, str]:
     """Open a payment attempt for a payable order; returns it and the URL to send the shopper to."""
     if not orders.is_payable(order):
-        raise orders.OrderError("This order can no longer be paid.")
+        raise orders.OrderError(_("This order can no longer be paid."))
     attempt = (db.session.scalar(select(func.count()).select_from(Payment).where(Payment.order_id == order.id)) or 0) + 1
     started = provider.start_payment(order, attempt)
     payment = Payment(
@@ -307,9 +309,10 @@ def check_refund_lines(order: Order, lines: dict[int, int]) -> None:
     left = refundable_by_line(order)
     for line_id, amount in lines.items():
         if line_id is None or line_id not in left:
-            raise orders.OrderError("Refund only lines of this order.")
+            raise orders.OrderError(_("Refund only lines of this order."))
         if not 0 < amount <= left[line_id]:
-            raise orders.OrderError(f"Refund between {Money(1, order.currency)} and {Money(left[line_id], order.currency)} on that line.")
+            raise orders.OrderError(_("Refund between %(least)s and %(most)s on that line.", least=format_money(Money(1, order.currency)),
+                                      most=format_money(Money(left[line_id], order.currency))))
 
 
 def allocate_refund(order: Order, amount_minor: int, explicit: dict[int, int] | None) -> dict[int | None, int]:
@@ -338,15 +341,15 @@ def refund_order(
     """Ask the provider to refund part or all of a paid order, by amount or by chosen lines; recorded from its event."""
     payment = find_order_payment(order)
     if payment is None or payment.provider != provider.name:
-        raise ProviderRefused("This order has no successful payment with this provider to refund.")
+        raise ProviderRefused(_("This order has no successful payment with this provider to refund."))
     if lines:
         check_refund_lines(order, lines)
         amount = Money(sum(lines.values()), order.currency)
     if amount is None:
-        raise orders.OrderError("Say how much to refund, or which lines.")
+        raise orders.OrderError(_("Say how much to refund, or which lines."))
     left = order.total - order.refunded
     if amount.currency != order.currency or not 0 < amount.minor <= left.minor:
-        raise orders.OrderError(f"Refund between {Money(1, order.currency)} and {left}.")
+        raise orders.OrderError(_("Refund between %(least)s and %(most)s.", least=format_money(Money(1, order.currency)), most=format_money(left)))
     # One key per refund request (the operator's form carries it): a retried request refunds once,
     # two separate requests for the same amount refund twice.
     key = f"vitrine-refund-{payment.id}-{request_key or secrets.token_hex(16)}"
@@ -379,12 +382,14 @@ def refund_amounts_for_quantities(order: Order, quantities: dict[int, int]) -> d
     for line_id, quantity in quantities.items():
         line = by_id.get(line_id)
         if line is None:
-            raise orders.OrderError(f"Line {line_id} is not a line of this order.")
+            raise orders.OrderError(_("Line %(line)s is not a line of this order.", line=line_id))
         if not 0 < quantity <= line.quantity:
-            raise orders.OrderError(f"Line {line_id} ({line.title}) has {line.quantity} unit(s); refund 1 to {line.quantity}.")
+            raise orders.OrderError(ngettext("Line %(line)s (%(title)s) has %(num)d unit; refund 1 to %(num)d.",
+                                             "Line %(line)s (%(title)s) has %(num)d units; refund 1 to %(num)d.",
+                                             line.quantity, line=line_id, title=line.title))
         amount = min(line.unit_price_minor * quantity, left[line_id])
         if amount <= 0:
-            raise orders.OrderError(f"Line {line_id} ({line.title}) is already refunded in full.")
+            raise orders.OrderError(_("Line %(line)s (%(title)s) is already refunded in full.", line=line_id, title=line.title))
         amounts[line_id] = amount
     return amounts
 
@@ -405,7 +410,7 @@ def supports_payout_accounts(provider: PaymentProvider) -> bool:
 def start_payout_onboarding(user_id: int, email: str, provider: PaymentProvider, *, return_url: str, refresh_url: str) -> str:
     """The curator's payout account at the provider (opened on first use) and the link to finish setting it up."""
     if not supports_payout_accounts(provider):
-        raise ProviderError("Payouts to curators are not set up with this payment provider.")
+        raise ProviderError(_("Payouts to curators are not set up with this payment provider."))
     account = find_connected_account(user_id, provider.name)
     if account is None:
         reference = provider.create_connected_account(email=email, user_id=user_id)  # type: ignore[attr-defined]

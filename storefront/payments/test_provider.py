@@ -135,18 +135,21 @@ class TestPaymentProvider:
     def records(self, start: datetime, end: datetime) -> ProviderRecords:
         """Its own log for the period: payments that succeeded, refunds, transfers."""
         found = ProviderRecords()
-        rows = db.session.scalars(
-            select(TestProviderEvent).where(TestProviderEvent.created_at >= start, TestProviderEvent.created_at < end)
+        # Tuples, not ORM objects: a month can hold a hundred thousand events.
+        rows = db.session.execute(
+            select(TestProviderEvent.kind, TestProviderEvent.payload)
+            .where(TestProviderEvent.created_at >= start, TestProviderEvent.created_at < end)
+            .order_by(TestProviderEvent.id)
         )
-        for row in rows:
-            data = row.payload.get("data") if row.kind != "transfer.created" else row.payload
+        for kind, payload in rows:
+            data = payload.get("data") if kind != "transfer.created" else payload
             if not isinstance(data, dict):
                 continue
-            if row.kind == EventKind.PAYMENT_SUCCEEDED.value:
+            if kind == EventKind.PAYMENT_SUCCEEDED.value:
                 found.payments[str(data.get("payment_reference"))] = (int(data.get("amount_minor") or 0), str(data.get("currency")))
-            elif row.kind == EventKind.REFUND_SUCCEEDED.value:
+            elif kind == EventKind.REFUND_SUCCEEDED.value:
                 found.refunds[str(data.get("refund_reference"))] = int(data.get("amount_minor") or 0)
-            elif row.kind == "transfer.created":
+            elif kind == "transfer.created":
                 found.transfers[str(data["id"])] = (int(data.get("amount_minor") or 0), str(data.get("group")))
         return found
 

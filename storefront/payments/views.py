@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -47,7 +48,7 @@ def _test_provider() -> TestPaymentProvider:
     try:
         provider = get_provider("test")
     except UnknownProvider:
-        abort(404, description="The test payment provider is switched off.")
+        abort(404, description=_("The test payment provider is switched off."))
     assert isinstance(provider, TestPaymentProvider)
     return provider
 
@@ -57,7 +58,7 @@ def test_checkout(reference: str) -> Response | tuple[str, int]:
     provider = _test_provider()
     payment = services.find_payment(provider.name, reference) if len(reference) <= 64 else None
     if payment is None:
-        abort(404, description="This payment link is not valid.")
+        abort(404, description=_("This payment link is not valid."))
     order = db.session.get(Order, payment.order_id)
     assert order is not None
     ensure_can_view_order(order)
@@ -77,10 +78,10 @@ def test_checkout(reference: str) -> Response | tuple[str, int]:
             else:
                 db.session.commit()
                 if outcome is TestPaymentOutcome.PAID:
-                    flash("Payment received. Thank you for your order!", "success")
+                    flash(_("Payment received. Thank you for your order!"), "success")
                 if outcome is not TestPaymentOutcome.DECLINED:
                     return redirect(f"/orders/{order.number}")
-                status, message = 402, "Your card was declined. Nothing was charged; try another card."
+                status, message = 402, _("Your card was declined. Nothing was charged; try another card.")
     minutes = current_app.config["ORDER_PAYMENT_TIMEOUT_MINUTES"]
     return render_template(
         "payments/test_checkout.html", form=form, order=order, message=message, timeout_minutes=minutes
@@ -108,11 +109,11 @@ def test_onboarding(reference: str) -> Response | str:
     provider = _test_provider()
     account = services.find_connected_account(current_user.id, provider.name)
     if account is None or account.reference != reference:
-        abort(404, description="This payout set-up link is not yours or has expired.")
+        abort(404, description=_("This payout set-up link is not yours or has expired."))
     back = safe_next_path(request.args.get("next"), "/me/earnings")
     if request.method == "POST":
         provider.complete_onboarding(reference)
         db.session.commit()
-        flash("Payouts are set up: your available earnings will be paid to this account.", "success")
+        flash(_("Payouts are set up: your available earnings will be paid to this account."), "success")
         return redirect(back)
     return render_template("payments/test_onboarding.html", account=account, back=back)

@@ -8,6 +8,7 @@ import warnings
 from io import BytesIO
 from xml.sax.saxutils import escape
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
@@ -36,12 +37,12 @@ _SINGLE_INITIAL_SCRIPTS = (
     "CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH", "HIRAGANA", "KATAKANA", "HANGUL",
 )
 
-_NOT_ACCEPTED = "Please upload a JPEG, PNG or WebP picture."
-_TOO_MANY_PIXELS = (
-    f"The picture has too many pixels: at most {_MAX_SIDE} on a side "
-    f"and {_MAX_PIXELS // 1_000_000} megapixels in all."
+_NOT_ACCEPTED = _l("Please upload a JPEG, PNG or WebP picture.")
+_TOO_MANY_PIXELS = _l(
+    "The picture has too many pixels: at most %(side)d on a side and %(megapixels)d megapixels in all.",
+    side=_MAX_SIDE, megapixels=_MAX_PIXELS // 1_000_000,
 )
-_DAMAGED = "The picture seems to be damaged or incomplete. Please try another file."
+_DAMAGED = _l("The picture seems to be damaged or incomplete. Please try another file.")
 
 
 _WARNINGS_LOCK = threading.Lock()
@@ -54,9 +55,9 @@ class AvatarError(ValueError):
 def process_avatar(data: bytes) -> bytes:
     """Validate an uploaded image by its content and return it re-encoded as a square WebP."""
     if not data:
-        raise AvatarError("The picture is empty.")
+        raise AvatarError(_("The picture is empty."))
     if len(data) > MAX_AVATAR_BYTES:
-        raise AvatarError(f"The picture is larger than {MAX_AVATAR_BYTES // (1024 * 1024)} MB.")
+        raise AvatarError(_("The picture is larger than %(num)d MB.", num=MAX_AVATAR_BYTES // (1024 * 1024)))
     # catch_warnings swaps process-wide state: one upload at a time per process, so two threads
     # (gunicorn's gthread workers) cannot restore each other's filters early.
     with _WARNINGS_LOCK, warnings.catch_warnings():

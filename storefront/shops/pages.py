@@ -7,6 +7,7 @@ from flask import current_app, url_for
 
 from storefront.cache import page_cache
 from storefront.fragments import Fragment, dump_fragments, load_fragments, render_shared, templates_digest
+from storefront.i18n import catalogs_digest, current_locale
 from storefront.shops.models import Shop
 
 PARTS = ("head", "body")
@@ -43,7 +44,7 @@ def shop_page(shop: Shop) -> ShopPage:
 def _cache_key(shop: Shop) -> str | None:
     if not shop.is_public or shop.catalog_version is None:
         return None
-    return f"shop:{shop.id}:{shop.version}:{shop.catalog_version}:{templates_digest()}"
+    return f"shop:{shop.id}:{shop.version}:{shop.catalog_version}:{current_locale()}:{templates_digest()}:{catalogs_digest()}"
 
 
 def _render(shop: Shop) -> ShopPage:

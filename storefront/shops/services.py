@@ -9,7 +9,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import contains_eager, lazyload, with_expression
 
@@ -34,6 +36,14 @@ RESERVED_HANDLES = frozenset(
     payments privacy products root s search settings share shop shops signup static store support
     terms vitrine webhooks www""".split()
 )
+
+#: The too-long message of each field, as whole sentences: other languages inflect the words around a field's name.
+_TOO_LONG = {
+    "title": _l("The title is %(length)d characters long; the limit is %(limit)d."),
+    "bio": _l("The bio is %(length)d characters long; the limit is %(limit)d."),
+    "note": _l("The note is %(length)d characters long; the limit is %(limit)d."),
+    "description": _l("The description is %(length)d characters long; the limit is %(limit)d."),
+}
 
 PUBLICATION = StateMachine[ShopStatus](
     "shop",
@@ -85,32 +95,32 @@ def check_handle(handle: str) -> str:
     """The normalized handle, or HandleInvalid / HandleTaken with a message that says why."""
     handle = normalize_handle(handle)
     if not HANDLE_PATTERN.match(handle):
-        raise HandleInvalid("A handle has 3 to 30 characters: lower-case letters, digits, “-” and “_”.")
+        raise HandleInvalid(_("A handle has 3 to 30 characters: lower-case letters, digits, “-” and “_”."))
     if handle in RESERVED_HANDLES:
-        raise HandleInvalid(f"“{handle}” is reserved. Please choose another handle.")
+        raise HandleInvalid(_("“%(handle)s” is reserved. Please choose another handle.", handle=handle))
     if db.session.scalar(select(Shop.id).where(Shop.handle == handle)) is not None:
-        raise HandleTaken(f"“{handle}” is taken. Please choose another handle.")
+        raise HandleTaken(_("“%(handle)s” is taken. Please choose another handle.", handle=handle))
     return handle
 
 
-def clean_text(text: str, max_length: int, what: str) -> str:
+def clean_text(text: str, max_length: int, what: Literal["title", "bio", "note", "description"]) -> str:
     """Plain text as typed, minus control characters; too long is an error, not a silent cut."""
     text = "".join(ch for ch in text.replace("\r\n", "\n") if ch == "\n" or unicodedata.category(ch)[0] != "C").strip()
     if len(text) > max_length:
-        raise ShopError(f"The {what} is {len(text)} characters long; the limit is {max_length}.")
+        raise ShopError(_TOO_LONG[what] % {"length": len(text), "limit": max_length})
     return text
 
 
 def check_accent(colour: str) -> str:
     if not ACCENT_PATTERN.match(colour.strip()):
-        raise ShopError("The accent colour must look like #b4442f.")
+        raise ShopError(_("The accent colour must look like #b4442f."))
     return colour.strip().lower()
 
 
 def open_shop(user_id: int, handle: str, title: str, bio: str = "", accent_colour: str = "#b4442f") -> Shop:
     """A new draft shop for the user; one shop per user."""
     if find_shop_for_user(user_id) is not None:
-        raise ShopError("You already have a shop.")
+        raise ShopError(_("You already have a shop."))
     shop = Shop(
         user_id=user_id, handle=check_handle(handle), title=clean_text(title, 80, "title") or normalize_handle(handle),
         bio=clean_text(bio, 280, "bio"), accent_colour=check_accent(accent_colour), status=ShopStatus.DRAFT,
@@ -145,7 +155,7 @@ def publish_shop(shop: Shop) -> bool:
     if not PUBLICATION.check(ShopStatus(shop.status), ShopStatus.PUBLISHED):
         return False
     if not shop.items:
-        raise ShopError("Add at least one product before you publish.")
+        raise ShopError(_("Add at least one product before you publish."))
     shop.status = ShopStatus.PUBLISHED
     shop.published_at = shop.published_at or clock.now()
     return True
@@ -211,7 +221,7 @@ def _lock(shop: Shop) -> None:
 def _item(shop: Shop, product_id: int) -> ShopItem:
     item = db.session.scalar(select(ShopItem).where(ShopItem.shop_id == shop.id, ShopItem.product_id == product_id))
     if item is None:
-        raise ItemNotInShop("That product is not in your shop.")
+        raise ItemNotInShop(_("That product is not in your shop."))
     return item
 
 
@@ -228,11 +238,15 @@ def add_item(shop: Shop, product_id: int, *, max_items: int, note: str = "") -> 
         return existing, False
     product = db.session.get(Product, product_id)
     if product is None or not product.active:
-        raise ProductUnavailable("This product is not in the store's catalog any more.")
+        raise ProductUnavailable(_("This product is not in the store's catalog any more."))
     count = db.session.scalar(select(func.count()).select_from(ShopItem).where(ShopItem.shop_id == shop.id)) or 0
     if count >= max_items:
         raise ShopFull(
-            f"Your shop is full: it holds at most {max_items} products. Remove one to make room — a tight selection sells better."
+            ngettext(
+                "Your shop is full: it holds at most %(num)d product. Remove one to make room — a tight selection sells better.",
+                "Your shop is full: it holds at most %(num)d products. Remove one to make room — a tight selection sells better.",
+                max_items,
+            )
         )
     item = ShopItem(shop_id=shop.id, product_id=product_id, note=clean_text(note, NOTE_MAX_LENGTH, "note"), position=count)
     db.session.add(item)
@@ -265,7 +279,7 @@ def move_item(shop: Shop, product_id: int, offset: int) -> None:
     items = list(shop.items)
     index = next((i for i, item in enumerate(items) if item.product_id == product_id), None)
     if index is None:
-        raise ItemNotInShop("That product is not in your shop.")
+        raise ItemNotInShop(_("That product is not in your shop."))
     target = index + offset
     if 0 <= target < len(items):
         items[index], items[target] = items[target], items[index]
@@ -278,7 +292,7 @@ def reorder_items(shop: Shop, product_ids: list[int]) -> None:
     _lock(shop)
     items = {item.product_id: item for item in shop.items}
     if sorted(product_ids) != sorted(items):
-        raise ShopError("The new order must list every product in your shop exactly once. Reload the page and try again.")
+        raise ShopError(_("The new order must list every product in your shop exactly once. Reload the page and try again."))
     _renumber([items[product_id] for product_id in product_ids])
     touch_shop(shop)
 
@@ -287,7 +301,7 @@ def place_item(shop: Shop, product_id: int, position: int) -> None:
     """Move an item to this 0-based position (past the end means last); the others keep their order."""
     others = [item.product_id for item in shop.items if item.product_id != product_id]
     if len(others) == len(shop.items):
-        raise ItemNotInShop("That product is not in your shop.")
+        raise ItemNotInShop(_("That product is not in your shop."))
     others.insert(min(position, len(others)), product_id)
     reorder_items(shop, others)
 
@@ -316,7 +330,7 @@ def _set_look_items(shop: Shop, look: Look, product_ids: list[int]) -> None:
     items = {item.product_id: item for item in shop.items}
     unknown = [product_id for product_id in product_ids if product_id not in items]
     if unknown:
-        raise ShopError("A look can only hold products that are in your shop.")
+        raise ShopError(_("A look can only hold products that are in your shop."))
     look.entries = [
         LookItem(shop_item_id=items[product_id].id, position=position)
         for position, product_id in enumerate(dict.fromkeys(product_ids))
@@ -326,7 +340,7 @@ def _set_look_items(shop: Shop, look: Look, product_ids: list[int]) -> None:
 def create_look(shop: Shop, *, title: str, description: str, product_ids: list[int]) -> Look:
     title = clean_text(title, 80, "title")
     if not title:
-        raise ShopError("Give the look a title, such as “Office week”.")
+        raise ShopError(_("Give the look a title, such as “Office week”."))
     look = Look(shop_id=shop.id, title=title, description=clean_text(description, 1000, "description"),
                 slug=_look_slug(shop, title, None), position=len(shop.looks))
     _set_look_items(shop, look, product_ids)
@@ -340,7 +354,7 @@ def create_look(shop: Shop, *, title: str, description: str, product_ids: list[i
 def update_look(shop: Shop, look: Look, *, title: str, description: str, product_ids: list[int]) -> None:
     title = clean_text(title, 80, "title")
     if not title:
-        raise ShopError("Give the look a title, such as “Office week”.")
+        raise ShopError(_("Give the look a title, such as “Office week”."))
     # The slug stays: links to this look have been shared already.
     look.title = title
     look.description = clean_text(description, 1000, "description")
@@ -472,9 +486,9 @@ def earning_pairs(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
 def suspend_shop(shop: Shop, *, actor_user_id: int, reason: str) -> None:
     reason = reason.strip()
     if not reason:
-        raise ShopError("Say why the shop is suspended; the curator and the audit log will see it.")
+        raise ShopError(_("Say why the shop is suspended; the curator and the audit log will see it."))
     if shop.is_suspended:
-        raise ShopError("This shop is already suspended.")
+        raise ShopError(_("This shop is already suspended."))
     shop.suspended_at = clock.now()
     shop.suspension_reason = reason[:500]
     record_audit(actor_user_id=actor_user_id, action="shop.suspend", subject_type="shop", subject_id=shop.id, reason=reason)
@@ -483,9 +497,9 @@ def suspend_shop(shop: Shop, *, actor_user_id: int, reason: str) -> None:
 def reinstate_shop(shop: Shop, *, actor_user_id: int, reason: str) -> None:
     reason = reason.strip()
     if not reason:
-        raise ShopError("Say why the suspension is lifted, for the audit log.")
+        raise ShopError(_("Say why the suspension is lifted, for the audit log."))
     if not shop.is_suspended:
-        raise ShopError("This shop is not suspended.")
+        raise ShopError(_("This shop is not suspended."))
     shop.suspended_at = None
     shop.suspension_reason = ""
     record_audit(actor_user_id=actor_user_id, action="shop.reinstate", subject_type="shop", subject_id=shop.id, reason=reason)

@@ -6,6 +6,7 @@ from typing import Any
 from flask import (
     Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -29,7 +30,7 @@ def _my_shop() -> Shop | None:
 def _owned_shop() -> Shop:
     shop = _my_shop()
     if shop is None:
-        abort(404, description="You have no shop yet. Open one from “Open my shop”.")
+        abort(404, description=_("You have no shop yet. Open one from “Open my shop”."))
     return shop
 
 
@@ -61,7 +62,7 @@ def open_shop() -> Response | tuple[str, int]:
     form = OpenShopForm()
     if request.method == "GET":
         form.add.data = request.args.get("add", "")
-        form.title.data = form.title.data or f"{current_user.display_name}'s picks"
+        form.title.data = form.title.data or _("%(name)s's picks", name=current_user.display_name)
     if form.validate_on_submit():
         try:
             avatar = _read_avatar(form)
@@ -80,7 +81,7 @@ def open_shop() -> Response | tuple[str, int]:
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash("Your shop is open as a draft. Add products, write why you love them, then publish.", "success")
+            flash(_("Your shop is open as a draft. Add products, write why you love them, then publish."), "success")
             _add_first_product(shop, _product_id(form.add.data))
             return redirect(url_for("shops.editor"))
     status = 400 if request.method == "POST" else 200
@@ -131,7 +132,7 @@ def settings() -> Response | tuple[str, int]:
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("shops.editor"))
     status = 400 if request.method == "POST" else 200
     return render_template("shops/settings.html", form=form, shop=shop), status
@@ -147,7 +148,7 @@ def publish() -> Response:
     else:
         if published:
             db.session.commit()
-            flash("Your shop is live. Share its link with your friends!", "success")
+            flash(_("Your shop is live. Share its link with your friends!"), "success")
     return redirect(url_for("shops.editor"))
 
 
@@ -156,7 +157,7 @@ def publish() -> Response:
 def unpublish() -> Response:
     if services.unpublish_shop(_owned_shop()):
         db.session.commit()
-        flash("Your shop is a draft again: only you can see it.", "info")
+        flash(_("Your shop is a draft again: only you can see it."), "info")
     return redirect(url_for("shops.editor"))
 
 
@@ -169,10 +170,10 @@ def add_item() -> Response:
     product_id = _product_id(request.form.get("product_id"))
     back = safe_next_path(request.form.get("next"), url_for("shops.editor"))
     if product_id is None:
-        abort(400, description="Choose a product to add.")
+        abort(400, description=_("Choose a product to add."))
     shop = _my_shop()
     if shop is None:
-        flash("Open your shop first: it takes a minute.", "info")
+        flash(_("Open your shop first: it takes a minute."), "info")
         return redirect(url_for("shops.open_shop", add=product_id))
     try:
         item, added = services.add_item(shop, product_id, max_items=_max_items())
@@ -182,7 +183,7 @@ def add_item() -> Response:
         return redirect(back)
     db.session.commit()
     if added:
-        flash(f"Added “{item.product.title}” to your shop. Tell your friends why you picked it.", "success")
+        flash(_("Added “%(product)s” to your shop. Tell your friends why you picked it.", product=item.product.title), "success")
     return redirect(back)
 
 
@@ -205,10 +206,10 @@ def _item_action(product_id: int, action: Any, success: str = "") -> Response:
 def save_note(product_id: int) -> Response:
     form = NoteForm()
     if not form.validate_on_submit():
-        flash(f"A note has at most {services.NOTE_MAX_LENGTH} characters.", "error")
+        flash(_("A note has at most %(num)d characters.", num=services.NOTE_MAX_LENGTH), "error")
         return redirect(url_for("shops.editor") + f"#item-{product_id}")
     note = form.note.data or ""
-    return _item_action(product_id, lambda shop: services.set_item_note(shop, product_id, note), "Note saved.")
+    return _item_action(product_id, lambda shop: services.set_item_note(shop, product_id, note), _("Note saved."))
 
 
 @blueprint.route("/me/shop/items/<int(max=999999999):product_id>/remove", methods=["POST"])
@@ -222,7 +223,7 @@ def remove_item(product_id: int) -> Response:
 def move_item(product_id: int) -> Response:
     offsets = {"up": -1, "down": 1}
     if request.form.get("direction") not in offsets:
-        abort(400, description="Move a product up or down.")
+        abort(400, description=_("Move a product up or down."))
     return _item_action(product_id, lambda shop: services.move_item(shop, product_id, offsets[request.form["direction"]]))
 
 
@@ -234,7 +235,7 @@ def reorder_items() -> Response | tuple[Response, int]:
     shop = _owned_shop()
     try:
         if None in product_ids:
-            raise ShopError("The new order must list product ids.")
+            raise ShopError(_("The new order must list product ids."))
         services.reorder_items(shop, [pid for pid in product_ids if pid is not None])
     except ShopError as error:
         db.session.rollback()
@@ -267,7 +268,7 @@ def new_look() -> Response | tuple[str, int]:
             form.title.errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Look “{look.title}” created.", "success")
+            flash(_("Look “%(title)s” created.", title=look.title), "success")
             return redirect(url_for("shops.editor") + "#looks")
     status = 400 if request.method == "POST" else 200
     return render_template("shops/look_form.html", form=form, shop=shop, look=None), status
@@ -280,7 +281,7 @@ def edit_look(slug: str) -> Response | tuple[str, int]:
     try:
         look = services.get_look(shop, slug)
     except services.LookNotFound:
-        abort(404, description="You have no look with that name.")
+        abort(404, description=_("You have no look with that name."))
     form = _look_form(shop, look)
     if form.validate_on_submit():
         try:
@@ -290,7 +291,7 @@ def edit_look(slug: str) -> Response | tuple[str, int]:
             form.title.errors.append(str(error))
         else:
             db.session.commit()
-            flash("Look saved.", "success")
+            flash(_("Look saved."), "success")
             return redirect(url_for("shops.editor") + "#looks")
     status = 400 if request.method == "POST" else 200
     return render_template("shops/look_form.html", form=form, shop=shop, look=look), status
@@ -303,9 +304,9 @@ def delete_look(slug: str) -> Response:
     try:
         services.delete_look(shop, services.get_look(shop, slug))
     except services.LookNotFound:
-        abort(404, description="You have no look with that name.")
+        abort(404, description=_("You have no look with that name."))
     db.session.commit()
-    flash("Look deleted.", "info")
+    flash(_("Look deleted."), "info")
     return redirect(url_for("shops.editor") + "#looks")
 
 
@@ -317,9 +318,9 @@ def _public_shop(handle: str) -> Shop:
     try:
         return services.get_public_shop(handle, viewer_id=viewer)
     except services.ShopNotFound:
-        abort(404, description="There is no shop with this name. Discover other curators below.")
+        abort(404, description=_("There is no shop with this name. Discover other curators below."))
     except services.ShopSuspended:
-        abort(410, description="This shop has been suspended and is no longer available.")
+        abort(410, description=_("This shop has been suspended and is no longer available."))
 
 
 @blueprint.route("/@<handle>")
@@ -334,7 +335,7 @@ def public_look(handle: str, slug: str) -> str:
     try:
         look = services.get_look(shop, slug)
     except services.LookNotFound:
-        abort(404, description="This look does not exist (any more). See the whole shop instead.")
+        abort(404, description=_("This look does not exist (any more). See the whole shop instead."))
     return render_template("shops/look.html", shop=shop, look=look, items=look.items)
 
 

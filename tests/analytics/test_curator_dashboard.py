@@ -17,7 +17,7 @@ def curator(browser: Browser) -> Browser:
 def test_the_dashboard_shows_the_weeks_numbers_and_a_chart(browser: Browser, scenario: Scenario) -> None:
     page = curator(browser).get("/me/dashboard?days=7").get_data(as_text=True)
     assert "Friends who bought" in page and "<svg" in page and "Numbers per day" in page
-    assert "WeChat · Linen tee" in page and "Weekend" in page and "2026-11-18" in page
+    assert "WeChat · Linen tee" in page and "Weekend" in page and "Nov 18, 2026" in page
 
 
 def test_the_csv_has_a_row_per_day_and_per_channel(browser: Browser, scenario: Scenario) -> None:

@@ -77,7 +77,7 @@ def test_orders_export_as_csv(operator: Browser, orders: dict[str, Any]) -> None
 
 def test_the_order_page_shows_the_chain_to_its_commission(operator: Browser, orders: dict[str, Any]) -> None:
     page = operator.get(f"/operator/orders/{orders['through'].number}").get_data(as_text=True)
-    assert "The chain:" in page and "1 commission(s)" in page
+    assert "The chain:" in page and "1 line → 1 commission" in page
 
 
 def test_curators_show_their_balances_and_export(operator: Browser, orders: dict[str, Any]) -> None:

@@ -223,3 +223,16 @@ def test_shop_page_is_private_once_unpublished(shop: Shop, browser: Browser) -> 
     services.unpublish_shop(db.session.merge(shop))
     db.session.commit()
     assert browser.get("/@ana").status_code == 404
+
+
+def test_each_language_has_its_own_cached_page(browser: Browser, shop: Shop, renders: list[str]) -> None:
+    """A Portuguese visitor never gets the English HTML, and each language's page is cached too."""
+    browser.get("/@ana", headers={"Accept-Language": "pt-BR"})
+    rendered_for_portuguese = len(renders)
+    english = browser.get("/@ana", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert len(renders) > rendered_for_portuguese
+    rendered_for_both = len(renders)
+    portuguese = browser.get("/@ana", headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
+    browser.get("/@ana", headers={"Accept-Language": "en"})
+    assert len(renders) == rendered_for_both
+    assert "Adicionar ao carrinho" in portuguese and "Adicionar ao carrinho" not in english

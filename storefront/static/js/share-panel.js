@@ -10,7 +10,7 @@ document.addEventListener("DOMContentLoaded", () => {
         field.select();
         document.execCommand("copy");
       }
-      if (status) status.textContent = "Link copied.";
+      if (status) status.textContent = status.dataset.copied || "Link copied.";
     });
   });
   const share = document.querySelector(".web-share");

@@ -15,13 +15,13 @@ document.addEventListener("DOMContentLoaded", () => {
     const body = new URLSearchParams();
     ids.forEach((id) => body.append("product_ids", id));
     body.append("csrf_token", list.dataset.csrf);
-    status.textContent = "Saving the new order…";
+    status.textContent = status.dataset.saving || "Saving the new order…";
     try {
       const response = await fetch(list.dataset.reorderUrl, { method: "POST", body, credentials: "same-origin" });
       const result = await response.json();
-      status.textContent = response.ok ? "New order saved." : result.error || "Could not save the order.";
+      status.textContent = response.ok ? status.dataset.saved || "New order saved." : result.error || status.dataset.failed || "Could not save the order.";
     } catch (error) {
-      status.textContent = "Could not save the order: check your connection and try again.";
+      status.textContent = status.dataset.offline || "Could not save the order: check your connection and try again.";
     }
   }
 
