@@ -219,7 +219,7 @@ def _check_commission_amount(report: Report, line: _LineCommission, commission: 
                      expected=commission.base_minor * commission.rate_bps // rules.MAX_RATE_BPS))
     if refunded > commission.refunded_base_minor and commission.status != CommissionStatus.REJECTED:
         report.add(Kind.REFUND_NOT_REVERSED, subject,
-                   _("%(refunded)s refunded on the line, only %(reversed)s reversed for", refunded=refunded,
+                   _("%(refunded)s refunded on the line, only %(reversed)s reversed on its commission", refunded=refunded,
                      reversed=commission.refunded_base_minor))
     left = commission.base_minor - max(refunded, commission.refunded_base_minor)
     expected = 0 if commission.status == CommissionStatus.REJECTED else left * commission.rate_bps // rules.MAX_RATE_BPS

@@ -32,8 +32,12 @@ def hour_of(instant: datetime) -> datetime:
 
 def curator_zone(user: User) -> ZoneInfo:
     """The curator's calendar; a name we no longer know falls back to UTC rather than losing the click."""
+    return zone_named(user.time_zone)
+
+
+def zone_named(name: str) -> ZoneInfo:
     try:
-        return localtime.zone(user.time_zone)
+        return localtime.zone(name)
     except localtime.UnknownZone:
         return localtime.zone("UTC")
 

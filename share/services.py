@@ -1,6 +1,7 @@
 """Share links, clicks, attribution touches and the order's attribution decision. Flush, never commit."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -8,9 +9,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Insert, Select, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from share import rollups
@@ -99,22 +101,59 @@ def find_link(code: str) -> ShareLink | None:
     return db.session.scalar(select(ShareLink).where(ShareLink.code == code))
 
 
-def link_destination(link: ShareLink) -> str | None:
-    """The site path a link leads to, or None when it may no longer attribute (suspended shop, gone target)."""
-    shop = link.shop
-    if not shop.is_public:
-        return None
-    if link.target_type == LinkTarget.SHOP:
-        return f"/@{shop.handle}"
-    if link.target_type == LinkTarget.LOOK:
-        slug = db.session.scalar(select(Look.slug).where(Look.id == link.target_id, Look.shop_id == shop.id))
-        return f"/@{shop.handle}/looks/{slug}" if slug else None
-    product = db.session.scalar(
-        select(Product)
-        .join(ShopItem, ShopItem.product_id == Product.id)
-        .where(ShopItem.shop_id == shop.id, Product.id == link.target_id, Product.active.is_(True))
+@dataclass(frozen=True)
+class LinkRoute:
+    """What following a link needs, read in one query: where it leads (None: nowhere that may attribute)
+    and what its click is recorded against."""
+
+    id: int
+    code: str
+    shop_id: int
+    destination: str | None
+    curator_time_zone: str
+
+
+@functools.cache
+def _route_query() -> Select[Any]:
+    """Built once: constructing the statement cost more than running it."""
+    look_slug = (
+        select(Look.slug).where(Look.id == ShareLink.target_id, Look.shop_id == ShareLink.shop_id).scalar_subquery()
     )
-    return f"/products/{product.slug}" if product else None
+    product_slug = (
+        select(Product.slug)
+        .join(ShopItem, ShopItem.product_id == Product.id)
+        .where(ShopItem.shop_id == ShareLink.shop_id, Product.id == ShareLink.target_id, Product.active.is_(True))
+        .scalar_subquery()
+    )
+    return (
+        select(ShareLink.id, ShareLink.shop_id, ShareLink.target_type, Shop.handle, Shop.status, Shop.suspended_at,
+               User.time_zone,
+               case((ShareLink.target_type == LinkTarget.LOOK, look_slug),
+                    (ShareLink.target_type == LinkTarget.PRODUCT, product_slug), else_=None))
+        .join(Shop, Shop.id == ShareLink.shop_id)
+        .join(User, User.id == Shop.user_id)
+        .where(ShareLink.code == bindparam("code"))
+    )
+
+
+def resolve_link(code: str) -> LinkRoute | None:
+    """The link behind a code and where it leads, in one SELECT (every click runs this).
+
+    A link leads nowhere once its shop is not public (a draft, a suspension) or its look or product is gone
+    from the shop (or the product is inactive): the visitor then lands in the store, unattributed."""
+    if not CODE_PATTERN.match(code):
+        return None
+    row = db.session.execute(_route_query(), {"code": code}).one_or_none()
+    if row is None:
+        return None
+    link_id, shop_id, target_type, handle, status, suspended_at, time_zone, slug = row
+    destination: str | None = None
+    if status == ShopStatus.PUBLISHED and suspended_at is None:
+        if target_type == LinkTarget.SHOP:
+            destination = f"/@{handle}"
+        elif slug:
+            destination = f"/@{handle}/looks/{slug}" if target_type == LinkTarget.LOOK else f"/products/{slug}"
+    return LinkRoute(id=link_id, code=code, shop_id=shop_id, destination=destination, curator_time_zone=time_zone)
 
 
 def link_path(link: ShareLink) -> str:
@@ -142,7 +181,7 @@ class RecordedTouch:
     click_id: int
 
 
-def record_click(link: ShareLink, facts: ClickFacts, *, at: datetime | None = None) -> RecordedTouch:
+def record_click(link: LinkRoute, facts: ClickFacts, *, at: datetime | None = None) -> RecordedTouch:
     """Store one counted click and the attribution touch it gives the link's shop, both at `at` (default: now).
 
     Every click a share link gets comes through here, so it is written in Core (no ORM objects): one read of the
@@ -150,26 +189,39 @@ def record_click(link: ShareLink, facts: ClickFacts, *, at: datetime | None = No
     locked (PostgreSQL) for as short a time as possible before the caller commits.
     """
     now = at or clock.now()
-    clicks, touches = Click.__table__.c, Touch.__table__.c
-    previous = db.session.scalar(
-        select(func.max(clicks.created_at)).where(clicks.visitor_id == facts.visitor_id, clicks.link_id == link.id)
-    )
-    click_id = db.session.execute(insert(Click.__table__).returning(clicks.id), {
+    previous = db.session.scalar(_previous_click_query(), {"visitor_id": facts.visitor_id, "link_id": link.id})
+    click_id = db.session.execute(_insert_click(), {
         "link_id": link.id, "visitor_id": facts.visitor_id, "referrer_host": facts.referrer_host[:255], "created_at": now,
         "device_class": facts.device_class, "ip_hash": facts.ip_hash,
         "unique_visit": previous is None or previous < now - UNIQUE_VISIT_WINDOW,
     }).scalar_one()
-    touch_id = db.session.execute(insert(Touch.__table__).returning(touches.id), {
+    touch_id = db.session.execute(_insert_touch(), {
         "visitor_id": facts.visitor_id, "user_id": facts.user_id, "shop_id": link.shop_id, "click_id": click_id,
         "kind": TouchKind.CLICK, "created_at": now,
     }).scalar_one()
-    tz = rollups.curator_zone(link.shop.user)
+    tz = rollups.zone_named(link.curator_time_zone)
     rollups.count_click(link.id, now, facts.device_class, first_of_day=rollups.first_click_of_day(previous, now, tz),
                         day=localtime.local_date(now, tz))
     return RecordedTouch(id=touch_id, visitor_id=facts.visitor_id, click_id=click_id)
 
 
-def find_click(link: ShareLink, visitor_id: str, at: datetime) -> Click | None:
+@functools.cache
+def _previous_click_query() -> Select[Any]:
+    clicks = Click.__table__.c
+    return select(func.max(clicks.created_at)).where(clicks.visitor_id == bindparam("visitor_id"), clicks.link_id == bindparam("link_id"))
+
+
+@functools.cache
+def _insert_click() -> Insert:
+    return insert(Click.__table__).returning(Click.__table__.c.id)
+
+
+@functools.cache
+def _insert_touch() -> Insert:
+    return insert(Touch.__table__).returning(Touch.__table__.c.id)
+
+
+def find_click(link: LinkRoute, visitor_id: str, at: datetime) -> Click | None:
     """The click this visitor made on this link at exactly this instant, if it was stored."""
     return db.session.scalar(
         select(Click).where(Click.link_id == link.id, Click.visitor_id == visitor_id, Click.created_at == at).limit(1)

@@ -164,12 +164,12 @@ class ReplayOutcome(StrEnum):
 
 def replay_click(spooled: SpooledClick) -> ReplayOutcome:
     """Store one spooled click and its touch at the click's own time, unless it is stored already. Flushes, never commits."""
-    link = services.find_link(spooled.code)
+    link = services.resolve_link(spooled.code)
     if link is None:
         return ReplayOutcome.UNKNOWN_LINK
     if services.find_click(link, spooled.visitor_id, spooled.at) is not None:
         return ReplayOutcome.ALREADY_RECORDED
-    if services.link_destination(link) is None:
+    if link.destination is None:
         return ReplayOutcome.NOT_COUNTED
     facts = ClickFacts(
         visitor_id=spooled.visitor_id, referrer_host=spooled.referrer_host, device_class=spooled.device_class,

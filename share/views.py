@@ -40,12 +40,12 @@ def _under_rate_limit(key: str) -> bool:
 @blueprint.route("/s/<code>", methods=["GET", "HEAD"])
 def follow(code: str) -> Response:
     try:
-        link = services.find_link(code)
-        destination = services.link_destination(link) if link is not None else None
+        link = services.resolve_link(code)
     except outage.DATABASE_UNAVAILABLE as error:
         return _follow_without_database(code, error)
     if link is None:
         abort(404, description=_("This share link does not exist. It may have been mistyped — the store is still here."))
+    destination = link.destination
     if destination is None:
         # A suspended shop or a target that is gone: the visitor still lands in the store, unattributed.
         recent_destinations.forget(code)

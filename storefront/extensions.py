@@ -1,6 +1,10 @@
 """Extensions and the database handle, created unbound and bound to an app by the factory."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask
@@ -54,8 +58,32 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
         # writes fails at once with SQLITE_BUSY when another worker wrote in between, whereas
-        # an immediate one waits its turn (busy_timeout).
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # an immediate one waits its turn (busy_timeout). Pages that only read (`reading_only`)
+        # begin deferred: WAL serves them side by side from a snapshot, without the write lock.
+        connection.exec_driver_sql("BEGIN" if _reading_only.get() else "BEGIN IMMEDIATE")
+
+
+_reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+
+def reads_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A view that never writes: its transaction begins in `reading_only` (public catalog and shop pages)."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with reading_only():
+            return view(*args, **kwargs)
+    return wrapper
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Transactions begun inside only read. On SQLite they do not take the write lock; a write in one may
+    fail at once (SQLITE_BUSY) when another connection wrote meanwhile, so mark only code that never writes."""
+    token = _reading_only.set(True)
+    try:
+        yield
+    finally:
+        _reading_only.reset(token)
 
 
 class Database:

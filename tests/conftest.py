@@ -87,11 +87,13 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
 @pytest.fixture(autouse=True)
 def fresh_rate_limits() -> Iterator[None]:
     """Rate-limit counters (memory storage) start empty in every test."""
+    from storefront import throttle
     from storefront.extensions import limiter
 
     yield
     if limiter.initialized:
         limiter.reset()
+    throttle.local_counts.reset()
 
 
 @pytest.fixture

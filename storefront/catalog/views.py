@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from storefront.catalog import services
 from storefront.catalog.services import ProductSort
 from storefront.shops.services import list_recommendations
+from storefront.extensions import reads_only
 
 blueprint = Blueprint("catalog", __name__)
 
@@ -18,6 +19,7 @@ def _page_arguments() -> tuple[ProductSort, int]:
 
 
 @blueprint.route("/")
+@reads_only
 def home() -> str:
     return render_template(
         "catalog/home.html",
@@ -27,6 +29,7 @@ def home() -> str:
 
 
 @blueprint.route("/categories/<slug>")
+@reads_only
 def category(slug: str) -> str:
     try:
         found = services.get_category_by_slug(slug)
@@ -41,6 +44,7 @@ def category(slug: str) -> str:
 
 
 @blueprint.route("/search")
+@reads_only
 def search() -> tuple[str, int]:
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY_LENGTH:
@@ -51,6 +55,7 @@ def search() -> tuple[str, int]:
 
 
 @blueprint.route("/products/<slug>")
+@reads_only
 def product(slug: str) -> str:
     try:
         found = services.get_product_by_slug(slug)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from storefront.extensions import db
+from storefront.extensions import db, reads_only
 from storefront.navigation import safe_next_path
 from storefront.shops import pages, services
 from storefront.shops.avatars import AvatarError, generated_avatar_svg, process_avatar
@@ -324,12 +324,14 @@ def _public_shop(handle: str) -> Shop:
 
 
 @blueprint.route("/@<handle>")
+@reads_only
 def public_shop(handle: str) -> str:
     shop = _public_shop(handle)
     return render_template("shops/public.html", shop=shop, page=pages.shop_page(shop))
 
 
 @blueprint.route("/@<handle>/looks/<slug>")
+@reads_only
 def public_look(handle: str, slug: str) -> str:
     shop = _public_shop(handle)
     try:
@@ -353,6 +355,7 @@ def avatar(handle: str) -> Response:
 
 
 @blueprint.route("/discover")
+@reads_only
 def discover() -> str:
     sort = ShopSort.parse(request.args.get("sort"))
     page = max(1, request.args.get("page", 1, type=int) or 1)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from commissions.analytics import cli as analytics
-from share.models import Channel, LinkHour, LinkTarget, ShareLink
+from share.models import Channel, LinkHour, LinkTarget
 from storefront.extensions import db
 from tests.commissions.test_concurrency import THREADS, run_at_once
 from tests.conftest import empty_every_table, on_postgresql
@@ -41,12 +41,12 @@ def committed_link(app: Any) -> Iterator[str]:
 
 
 def test_simultaneous_clicks_on_one_link_are_each_counted(app: Any, committed_link: str) -> None:
-    from share.services import ClickFacts, record_click
+    from share.services import ClickFacts, record_click, resolve_link
 
     visitors = itertools.count()
 
     def click() -> int:
-        link = db.session.scalar(select(ShareLink).where(ShareLink.code == committed_link))
+        link = resolve_link(committed_link)
         return record_click(link, ClickFacts(f"visitor-{next(visitors)}", "", "mobile", "hash", None)).id
 
     results = run_at_once(app, click)

@@ -1,0 +1,64 @@
+"""Public pages only read: on SQLite they read from a snapshot beside a writer instead of queueing for the write lock."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from storefront.extensions import create_database_engine, db, reading_only
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Iterator[Any]:
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'locks.sqlite3'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (body TEXT)"))
+    yield engine
+    engine.dispose()
+
+
+def test_a_reading_transaction_does_not_wait_for_a_writer(sqlite_file: Any) -> None:
+    writer = sqlite_file.connect()
+    writer.begin()
+    writer.execute(text("INSERT INTO notes VALUES ('not yet committed')"))  # holds the write lock
+    try:
+        with reading_only(), sqlite_file.connect() as reader:
+            reader.connection.driver_connection.execute("PRAGMA busy_timeout=0")  # waiting would fail at once, not in 15 s
+            with reader.begin():
+                assert reader.execute(text("SELECT count(*) FROM notes")).scalar_one() == 0
+    finally:
+        writer.rollback()
+        writer.close()
+
+
+def test_other_transactions_take_the_write_lock_up_front(sqlite_file: Any) -> None:
+    begun: list[str] = []
+    event.listen(sqlite_file, "before_cursor_execute", lambda _c, _cur, statement, *_a: begun.append(statement))
+    with sqlite_file.begin() as connection:
+        connection.execute(text("SELECT 1"))
+    with reading_only(), sqlite_file.begin() as connection:
+        connection.execute(text("SELECT 1"))
+    assert [statement for statement in begun if statement.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
+
+
+@pytest.mark.parametrize("page", ["home", "search", "discover", "shop", "product", "category"])
+def test_public_pages_write_nothing(browser: Any, create_shop: Any, create_product: Any, page: str) -> None:
+    tee = create_product(title="Linen Tee", sku="TEE-1")
+    create_shop(tee, handle="ana")
+    path = {"home": "/", "search": "/search?q=tee", "discover": "/discover", "shop": "/@ana",
+            "product": f"/products/{tee.slug}", "category": f"/categories/{tee.category.slug}"}[page]
+    writes: list[str] = []
+
+    def spy(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", spy)
+    try:
+        assert browser.get(path).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", spy)
+    assert writes == []
