@@ -32,7 +32,7 @@ from sqlalchemy import event  # noqa: E402
 ENDPOINTS = ("click", "shop", "product", "webhook")
 
 
-def prepare(path: Path, full: bool) -> seed.World:
+def prepare(path: Path, full: bool, reseed: bool = False) -> seed.World:
     """A seeded SQLite database at `path`, with the world it holds pickled beside it (seeded once, reused)."""
     import pickle
 
@@ -42,6 +42,9 @@ def prepare(path: Path, full: bool) -> seed.World:
 
     url = f"sqlite:///{path}"
     world_file = path.with_suffix(".world")
+    if reseed:
+        path.unlink(missing_ok=True)
+        world_file.unlink(missing_ok=True)
     if path.exists() and world_file.exists():
         command.upgrade(alembic_config(url), "head")  # the tree may have gained a migration since the seeding
         return pickle.loads(world_file.read_bytes())
@@ -60,11 +63,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--only", choices=ENDPOINTS, action="append")
     parser.add_argument("--profile", choices=ENDPOINTS)
+    parser.add_argument("--profile-sort", default="cumulative", help="pstats sort key for --profile (e.g. tottime)")
+    parser.add_argument("--profile-lines", type=int, default=45)
     parser.add_argument("--show-sql", choices=ENDPOINTS)
+    parser.add_argument("--sql-width", type=int, default=300, help="characters of each statement --show-sql prints")
+    parser.add_argument("--reseed", action="store_true", help="seed the database anew (each webhook run pays seeded orders for good)")
     args = parser.parse_args()
 
     path = Path(args.database)
-    world = prepare(path, args.full)
+    world = prepare(path, args.full, args.reseed)
     url = f"sqlite:///{path}"
     os.environ.pop("REDIS_URL", None)
     from storefront import create_app
@@ -89,6 +96,9 @@ def main() -> None:
 
         pending = set(db.session.scalars(text("SELECT number FROM orders WHERE status = 'pending'")))
     events = iter([order for order in world.webhook_orders["app"] if order.number in pending])
+    # Each webhook request pays one seeded pending order for good: 5 warm-ups, the run, one more for --show-sql.
+    if "webhook" in (args.only or ENDPOINTS) and len(pending) < 5 + min(args.requests, 1) + 1:
+        sys.exit(f"only {len(pending)} seeded orders are left to pay in {path}: run again with --reseed")
     tag = f"p{int(time.time())}"
     headers = {"User-Agent": harness.PHONE, "Sec-Fetch-Dest": "document"}
 
@@ -97,7 +107,9 @@ def main() -> None:
         return client.get(f"/s/{world.click_code}", headers=headers)
 
     def webhook(_number: int) -> Any:
-        order = next(events)
+        order = next(events, None)
+        if order is None:
+            raise SystemExit(f"the seeded pending orders in {path} are used up: run again with --reseed or fewer --requests")
         body = json.dumps({"id": f"evt_{tag}_{order.number}", "type": "payment.succeeded", "created": int(time.time()), "data": {
             "order_number": order.number, "payment_reference": order.payment_reference, "amount_minor": order.total_minor,
             "currency": seed.CURRENCY}}, separators=(",", ":")).encode()
@@ -114,7 +126,7 @@ def main() -> None:
     }
     for key in args.only or ENDPOINTS:
         send, status = requests[key]
-        count_requests = min(args.requests, len(pending) - 10) if key == "webhook" else args.requests
+        count_requests = min(args.requests, len(pending) - 6) if key == "webhook" else args.requests
         for number in range(5):  # warm caches: templates, the shop page, compiled statements
             response = send(number)
             assert response.status_code == status, (key, response.status_code, response.get_data(as_text=True)[:500])
@@ -134,9 +146,9 @@ def main() -> None:
             statements.clear()
             send(count_requests + 7)
             for statement in statements:
-                print("   ", " ".join(statement.split())[:300])
+                print("   ", " ".join(statement.split())[:args.sql_width])
         if profiler:
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler).sort_stats(args.profile_sort).print_stats(args.profile_lines)
 
 
 if __name__ == "__main__":

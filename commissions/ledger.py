@@ -10,14 +10,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, insert, or_, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.exc import IntegrityError
 
 from commissions.models import (
     CURATOR_ACCOUNTS, DEBIT_NORMAL, FLOORED, PLATFORM_OWNER, AccountKind, LedgerAccount, LedgerTransaction, LedgerTransfer,
 )
 from storefront.extensions import db
+from storefront.inserts import insert_once
 
 
 class LedgerError(Exception):
@@ -28,19 +28,37 @@ def _owner(user_id: int | None) -> str:
     return PLATFORM_OWNER if user_id is None else f"user:{user_id}"
 
 
-def _ensure_accounts(user_id: int | None, kinds: Iterable[AccountKind], currency: str) -> None:
-    owner = _owner(user_id)
-    existing = set(db.session.scalars(
-        select(LedgerAccount.kind).where(LedgerAccount.owner == owner, LedgerAccount.currency == currency)
-    ))
-    for kind in kinds:
-        if kind in existing:
-            continue
-        try:
-            with db.session.begin_nested():
-                db.session.add(LedgerAccount(owner=owner, user_id=user_id, kind=kind, currency=currency))
-        except IntegrityError:
-            pass  # made by a concurrent posting
+#: The platform's accounts in each currency.
+PLATFORM_ACCOUNTS = (AccountKind.COMMISSION_EXPENSE, AccountKind.PAYOUTS_CLEARING)
+
+#: (curator's user id, or None for the platform; kind) → account, in one currency.
+AccountsByOwner = dict[tuple[int | None, AccountKind], LedgerAccount]
+
+
+def _ensure_accounts(wanted: dict[int | None, Iterable[AccountKind]], currency: str) -> AccountsByOwner:
+    """The accounts of each owner (None: the platform) in `currency`, read in one query; the missing ones are made first.
+
+    A concurrent posting making the same account is ignored by the unique (owner, kind, currency).
+    """
+    owners = {_owner(user_id): user_id for user_id in wanted}
+
+    def read() -> AccountsByOwner:
+        return {
+            (owners[found.owner], AccountKind(found.kind)): found
+            for found in db.session.scalars(
+                select(LedgerAccount).where(LedgerAccount.owner.in_(list(owners)), LedgerAccount.currency == currency)
+            )
+        }
+
+    accounts = read()
+    missing = [
+        {"owner": _owner(user_id), "user_id": user_id, "kind": kind, "currency": currency}
+        for user_id, kinds in wanted.items() for kind in kinds if (user_id, kind) not in accounts
+    ]
+    if missing:
+        db.session.execute(insert_once(LedgerAccount, "owner", "kind", "currency"), missing)
+        accounts = read()
+    return accounts
 
 
 def account(user_id: int | None, kind: AccountKind, currency: str) -> LedgerAccount:
@@ -50,22 +68,24 @@ def account(user_id: int | None, kind: AccountKind, currency: str) -> LedgerAcco
         )
     )
     if found is None:
-        _ensure_accounts(user_id, [kind], currency)
-        return account(user_id, kind, currency)
+        return _ensure_accounts({user_id: [kind]}, currency)[(user_id, kind)]
     return found
 
 
-def lock_curator(user_id: int, currency: str) -> None:
-    """Serialize postings for one curator: SELECT … FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the database)."""
+def lock_curator(user_id: int, currency: str) -> AccountsByOwner:
+    """Serialize postings for one curator: SELECT … FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE already holds the database).
+
+    Returns the curator's and the platform's accounts in `currency` (made when missing), for postings to use without reading them again.
+    """
     # The platform's accounts first, in every transaction: two curators' first postings then never wait on each other crosswise.
-    _ensure_accounts(None, [AccountKind.COMMISSION_EXPENSE, AccountKind.PAYOUTS_CLEARING], currency)
-    _ensure_accounts(user_id, CURATOR_ACCOUNTS, currency)
+    accounts = _ensure_accounts({None: PLATFORM_ACCOUNTS, user_id: CURATOR_ACCOUNTS}, currency)
     list(db.session.scalars(
         select(LedgerAccount.id)
         .where(LedgerAccount.owner == _owner(user_id), LedgerAccount.currency == currency)
         .order_by(LedgerAccount.id)
         .with_for_update()
     ))
+    return accounts
 
 
 def balance(acct: LedgerAccount) -> int:
@@ -132,6 +152,61 @@ def post(posting: Posting) -> tuple[LedgerTransaction, bool]:
     Refuses an empty transaction, a non-positive amount, mixed currencies, and any floored
     account that would end below zero; the caller holds the curator's lock.
     """
+    return post_many([posting])[0]
+
+
+def post_many(postings: list[Posting]) -> list[tuple[LedgerTransaction, bool]]:
+    """`post` for several postings in a few statements whatever their number, with the same result as posting them in turn.
+
+    Each is checked as `post` checks it, its floors against the balances the postings before it
+    leave; the transactions are written with INSERT … ON CONFLICT DO NOTHING on the idempotency
+    key (a replayed or concurrently posted key writes nothing and returns the earlier one), then
+    the new ones' transfers in one INSERT. No savepoint: nothing here fails on a duplicate.
+    """
+    for posting in postings:
+        _check_posting(posting)
+    # A key given twice is posted by its first posting; the second is a replay of it.
+    first: dict[str, Posting] = {}
+    for posting in postings:
+        first.setdefault(posting.idempotency_key, posting)
+    fresh = list(first.values())
+    earlier: dict[str, LedgerTransaction] = {}
+    try:
+        _check_floors([posting.transfers for posting in fresh])
+    except LedgerError:
+        # Replays are answered with their earlier transaction, whatever the balances now: check the others alone.
+        earlier = _find_transactions(list(first))
+        fresh = [posting for posting in fresh if posting.idempotency_key not in earlier]
+        _check_floors([posting.transfers for posting in fresh])
+    written = {
+        record.idempotency_key: record
+        for record in db.session.scalars(
+            insert_once(LedgerTransaction, "idempotency_key").returning(LedgerTransaction),
+            [{"idempotency_key": posting.idempotency_key, "kind": posting.kind, "cause_type": posting.cause_type,
+              "cause_id": posting.cause_id, "memo": posting.memo[:255], "reverses_id": posting.reverses_id}
+             for posting in fresh],
+        )
+    } if fresh else {}
+    transfers = [
+        {"transaction_id": written[posting.idempotency_key].id, "debit_account_id": transfer.debit.id,
+         "credit_account_id": transfer.credit.id, "amount_minor": transfer.amount_minor, "currency": transfer.debit.currency,
+         "commission_id": transfer.commission_id}
+        for posting in fresh if posting.idempotency_key in written for transfer in posting.transfers
+    ]
+    if transfers:
+        # Core, not the ORM's bulk insert: nothing reads these rows back in this transaction (see `balance`).
+        db.session.execute(insert(LedgerTransfer.__table__), transfers)
+    missing = [key for key in first if key not in written and key not in earlier]
+    if missing:
+        # Posted before, or by a concurrent request that committed first: read theirs back.
+        earlier.update(_find_transactions(missing))
+    return [
+        (written[key], True) if key in written and first[key] is posting else (written.get(key) or earlier[key], False)
+        for posting in postings for key in [posting.idempotency_key]
+    ]
+
+
+def _check_posting(posting: Posting) -> None:
     if not posting.transfers:
         raise LedgerError("a ledger transaction needs at least one transfer")
     currencies = {t.debit.currency for t in posting.transfers} | {t.credit.currency for t in posting.transfers}
@@ -142,45 +217,40 @@ def post(posting: Posting) -> tuple[LedgerTransaction, bool]:
             raise LedgerError(f"transfer amounts are positive whole minor units, got {transfer.amount_minor!r}")
         if transfer.debit.id == transfer.credit.id:
             raise LedgerError("a transfer moves money between two different accounts")
-    earlier = find_transaction(posting.idempotency_key)
-    if earlier is not None:
-        return earlier, False
-    _check_floors(posting.transfers)
-    (currency,) = currencies
-    record = LedgerTransaction(
-        idempotency_key=posting.idempotency_key, kind=posting.kind, cause_type=posting.cause_type, cause_id=posting.cause_id,
-        memo=posting.memo[:255], reverses_id=posting.reverses_id,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(record)
-            db.session.flush()
-            for transfer in posting.transfers:
-                db.session.add(LedgerTransfer(
-                    transaction_id=record.id, debit_account_id=transfer.debit.id, credit_account_id=transfer.credit.id,
-                    amount_minor=transfer.amount_minor, currency=currency, commission_id=transfer.commission_id,
-                ))
-    except IntegrityError:
-        # Insert-or-ignore: another request posted this cause first; read theirs back.
-        earlier = find_transaction(posting.idempotency_key)
-        if earlier is None:
-            raise
-        return earlier, False
-    return record, True
 
 
-def _check_floors(transfers: list[Transfer]) -> None:
-    change: dict[int, int] = defaultdict(int)
+def _find_transactions(keys: list[str]) -> dict[str, LedgerTransaction]:
+    return {
+        found.idempotency_key: found
+        for found in db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.idempotency_key.in_(keys)))
+    }
+
+
+def _check_floors(transfers_in_turn: list[list[Transfer]]) -> None:
+    """Each group of transfers (one posting's), applied in turn, leaves every floored account at zero or above.
+
+    Balances are read once, only for the accounts some posting takes money out of.
+    """
     accounts = {}
-    for transfer in transfers:
-        for acct, sign in ((transfer.debit, -1), (transfer.credit, 1)):
-            if acct.kind in FLOORED:
-                change[acct.id] += sign * transfer.amount_minor
-                accounts[acct.id] = acct
-    for account_id, delta in change.items():
-        if delta < 0 and balance(accounts[account_id]) + delta < 0:
-            acct = accounts[account_id]
-            raise LedgerError(f"{acct.owner} {acct.kind} would go below zero")
+    for transfers in transfers_in_turn:
+        for transfer in transfers:
+            if transfer.debit.kind in FLOORED:
+                accounts[transfer.debit.id] = transfer.debit
+    if not accounts:
+        return
+    balances = {account_id: balance(acct) for account_id, acct in accounts.items()}
+    for transfers in transfers_in_turn:
+        change: dict[int, int] = defaultdict(int)
+        for transfer in transfers:
+            for acct, sign in ((transfer.debit, -1), (transfer.credit, 1)):
+                if acct.id in balances:
+                    change[acct.id] += sign * transfer.amount_minor
+        for account_id, delta in change.items():
+            if delta < 0 and balances[account_id] + delta < 0:
+                acct = accounts[account_id]
+                raise LedgerError(f"{acct.owner} {acct.kind} would go below zero")
+        for account_id, delta in change.items():
+            balances[account_id] += delta
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, Subquery, and_, case, func, or_, select
+from sqlalchemy import BigInteger, Select, Subquery, and_, case, cast, func, or_, select
 
 from commissions import ledger, rules
 from commissions.models import (
@@ -112,7 +112,9 @@ def _period_order_ids(start: datetime, end: datetime, currency: str) -> Select[t
 def _refunded_by_line(order_ids: Select[tuple[int]]) -> Subquery:
     """line_id → what the refunds of these orders took back from that line."""
     return (
-        select(RefundLine.order_line_id.label("line_id"), func.sum(RefundLine.amount_minor).label("amount"))
+        # An integer sum: PostgreSQL's sum(bigint) is numeric, and numeric division would keep fractions where the
+        # rate's floor must be compared.
+        select(RefundLine.order_line_id.label("line_id"), cast(func.sum(RefundLine.amount_minor), BigInteger).label("amount"))
         .join(Refund, Refund.id == RefundLine.refund_id)
         .where(Refund.order_id.in_(order_ids), RefundLine.order_line_id.is_not(None))
         .group_by(RefundLine.order_line_id)

@@ -1,12 +1,16 @@
 """Which rate a curator earns on a product: product rate, else category rate, else the default; plus a tier bonus."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from commissions.models import Commission, CommissionRate, CommissionStatus, CuratorTier, RateScope
 from storefront import clock
@@ -19,6 +23,9 @@ MAX_RATE_BPS = 10_000
 
 class RateError(ValueError):
     """A rate or tier an operator cannot set; the message is safe to show."""
+
+
+RATE_SOURCE_LABELS = {"product": _l("product rate"), "category": _l("category rate"), "default": _l("default rate")}
 
 
 @dataclass(frozen=True)
@@ -35,8 +42,9 @@ class RateQuote:
 
     @property
     def description(self) -> str:
-        text = f"{self.source} rate"
-        return f"{text} + {self.tier_name} tier bonus" if self.tier_name else text
+        """Where the rate comes from, in the reader's language: "category rate + Gold tier bonus"."""
+        text = str(RATE_SOURCE_LABELS.get(self.source, self.source))
+        return _("%(rate)s + %(tier)s tier bonus", rate=text, tier=self.tier_name) if self.tier_name else text
 
 
 def base_rate(product: Product, default_bps: int) -> RateQuote:
@@ -52,31 +60,73 @@ def base_rate(product: Product, default_bps: int) -> RateQuote:
     return RateQuote(default_bps, "default")
 
 
-def attributed_sales(curator_user_id: int, currency: str) -> int:
-    """What the curator sold (net of refunds) in the last 90 days, in minor units."""
-    since = clock.now() - TIER_PERIOD
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Commission.base_minor - Commission.refunded_base_minor), 0)).where(
-            Commission.curator_user_id == curator_user_id, Commission.currency == currency, Commission.created_at >= since,
-            Commission.status.not_in([CommissionStatus.REJECTED, CommissionStatus.REVERSED]),
-        )
+@functools.cache
+def _rates_of_products() -> Select[tuple[int, int | None, int | None]]:
+    """Each product's own rate and its category's, for the products in the expanding parameter `product_ids` (built once)."""
+    product_rate, category_rate = aliased(CommissionRate), aliased(CommissionRate)
+    return (
+        select(Product.id, product_rate.rate_bps, category_rate.rate_bps)
+        .select_from(Product)
+        .outerjoin(product_rate, (product_rate.scope == RateScope.PRODUCT) & (product_rate.target_id == Product.id))
+        .outerjoin(category_rate, (category_rate.scope == RateScope.CATEGORY) & (category_rate.target_id == Product.category_id))
+        .where(Product.id.in_(bindparam("product_ids", expanding=True)))
     )
-    return int(total or 0)
 
 
-def tier_for(curator_user_id: int, currency: str) -> CuratorTier | None:
-    sales = attributed_sales(curator_user_id, currency)
-    return db.session.scalar(
+def base_rates(product_ids: Iterable[int], default_bps: int) -> dict[int, RateQuote]:
+    """`base_rate` for many products in one query: product id → its quote (a product that does not exist has none)."""
+    rows = db.session.execute(_rates_of_products(), {"product_ids": sorted(set(product_ids))})
+    quotes = {}
+    for product_id, product_bps, category_bps in rows:
+        if product_bps is not None:
+            quotes[product_id] = RateQuote(product_bps, RateScope.PRODUCT.value)
+        elif category_bps is not None:
+            quotes[product_id] = RateQuote(category_bps, RateScope.CATEGORY.value)
+        else:
+            quotes[product_id] = RateQuote(default_bps, "default")
+    return quotes
+
+
+@functools.cache
+def _attributed_sales_total() -> ScalarSelect[int]:
+    """The curator's sales (net of refunds) since `since`, for parameters `curator_user_id`, `currency` and `since` (built once)."""
+    return select(func.coalesce(func.sum(Commission.base_minor - Commission.refunded_base_minor), 0)).where(
+        Commission.curator_user_id == bindparam("curator_user_id"), Commission.currency == bindparam("currency"),
+        Commission.created_at >= bindparam("since", type_=Commission.created_at.type),
+        Commission.status.not_in([CommissionStatus.REJECTED, CommissionStatus.REVERSED]),
+    ).scalar_subquery()
+
+
+@functools.cache
+def _tier_reached() -> Select[tuple[CuratorTier]]:
+    return (
         select(CuratorTier)
-        .where(CuratorTier.currency == currency, CuratorTier.min_sales_minor <= sales)
+        .where(CuratorTier.currency == bindparam("currency"), CuratorTier.min_sales_minor <= _attributed_sales_total())
         .order_by(CuratorTier.min_sales_minor.desc())
         .limit(1)
     )
 
 
-def rate_for(product: Product, default_bps: int, tier: CuratorTier | None) -> RateQuote:
-    rate = base_rate(product, default_bps)
+def _sales_parameters(curator_user_id: int, currency: str) -> dict[str, object]:
+    return {"curator_user_id": curator_user_id, "currency": currency, "since": clock.now() - TIER_PERIOD}
+
+
+def attributed_sales(curator_user_id: int, currency: str) -> int:
+    """What the curator sold (net of refunds) in the last 90 days, in minor units."""
+    return int(db.session.scalar(select(_attributed_sales_total()), _sales_parameters(curator_user_id, currency)) or 0)
+
+
+def tier_for(curator_user_id: int, currency: str) -> CuratorTier | None:
+    """The highest tier the curator's `attributed_sales` reach (one query)."""
+    return db.session.scalar(_tier_reached(), _sales_parameters(curator_user_id, currency))
+
+
+def with_tier(rate: RateQuote, tier: CuratorTier | None) -> RateQuote:
     return rate if tier is None else RateQuote(rate.base_bps, rate.source, tier.bonus_bps, tier.name)
+
+
+def rate_for(product: Product, default_bps: int, tier: CuratorTier | None) -> RateQuote:
+    return with_tier(base_rate(product, default_bps), tier)
 
 
 def quote(product: Product, default_bps: int, curator_user_id: int | None = None) -> RateQuote:

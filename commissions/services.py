@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from commissions import ledger, rules
 from commissions.analytics import facts
@@ -26,8 +25,8 @@ from commissions.states import BUCKET, COMMISSION_STATES, COMMISSION_STATUS_LABE
 from share.services import find_order_attribution
 from storefront import clock
 from storefront.audit.services import record_audit
-from storefront.catalog.models import Product
 from storefront.extensions import db
+from storefront.inserts import insert_once
 from storefront.orders.models import Order, OrderLine
 from storefront.payments.models import Payment, Refund, RefundLine
 from storefront.shops.models import Shop
@@ -106,24 +105,18 @@ def earn_for_paid_order(order: Order, payment: Payment, settings: CommissionSett
             log.info("order %s line %s: shop %s is suspended and earns nothing", order.number, line.id, shop.id)
             continue
         earning.append((line, shop))
-    _lock_curators((shop.user_id, order.currency) for _line, shop in earning)
-    tiers = {user_id: rules.tier_for(user_id, order.currency) for user_id in sorted({shop.user_id for _line, shop in earning})}
-    # Read once for the whole order, not once per line: which lines earned already, their products, the accounts.
-    earned_lines = set(db.session.scalars(
-        select(Commission.order_line_id).where(Commission.order_line_id.in_([line.id for line, _shop in earning]))
-    )) if earning else set()
-    if earning:
-        db.session.scalars(select(Product).where(Product.id.in_({line.product_id for line, _shop in earning}))).all()
+    curators = sorted({shop.user_id for _line, shop in earning})
     accounts = _AccountsOfOrder(order.currency)
-    made = []
-    for line, shop in earning:
-        if line.id in earned_lines:
-            continue
-        commission = _earn_line(order, line, payment, shop, settings, tiers[shop.user_id], accounts)
-        if commission is None:
-            continue
-        made.append(commission)
-        if shop.id in under_review:
+    for user_id in curators:  # in user id order, as _lock_curators takes them
+        accounts.add(ledger.lock_curator(user_id, order.currency))
+    tiers = {user_id: rules.tier_for(user_id, order.currency) for user_id in curators}
+    # Read once for the whole order, not once per line: the products' rates.
+    rates = rules.base_rates((line.product_id for line, _shop in earning), settings.default_bps) if earning else {}
+    made = _earn_lines(order, payment, earning, settings, tiers, rates, accounts)
+    for commission in made:
+        if commission.shop_id in under_review:
+            shop = db.session.get(Shop, commission.shop_id)
+            assert shop is not None
             reasons = [r for r in attribution.review_reasons if r.startswith(f"@{shop.handle}:")] if attribution else []
             hold(commission, reason="self-referral review: " + ("; ".join(reasons) or "weak signals"), actor_user_id=None)
     notifications.notify_sale_paid(order, made)
@@ -135,7 +128,11 @@ class _AccountsOfOrder:
 
     def __init__(self, currency: str) -> None:
         self.currency = currency
-        self._found: dict[tuple[int | None, AccountKind], ledger.LedgerAccount] = {}
+        self._found: ledger.AccountsByOwner = {}
+
+    def add(self, accounts: ledger.AccountsByOwner) -> None:
+        """Accounts already read (by `ledger.lock_curator`)."""
+        self._found.update(accounts)
 
     def get(self, user_id: int | None, kind: AccountKind) -> ledger.LedgerAccount:
         key = (user_id, kind)
@@ -144,35 +141,47 @@ class _AccountsOfOrder:
         return self._found[key]
 
 
-def _earn_line(
-    order: Order, line: OrderLine, payment: Payment, shop: Shop, settings: CommissionSettings, tier: CuratorTier | None,
-    accounts: _AccountsOfOrder,
-) -> Commission | None:
-    """The line's commission and its posting; the caller checked that the line has none yet."""
-    product = db.session.get(Product, line.product_id)
-    assert product is not None
-    rate = rules.rate_for(product, settings.default_bps, tier)
-    base = line.line_total_minor
-    earned = base * rate.rate_bps // rules.MAX_RATE_BPS
-    if earned <= 0:
-        return None
-    commission = Commission(
-        order_line_id=line.id, order_id=order.id, payment_id=payment.id, shop_id=shop.id,
-        curator_user_id=shop.user_id, currency=order.currency, base_minor=base, rate_bps=rate.rate_bps,
-        rate_source=rate.description, earned_minor=earned, status=S.PENDING, matures_at=clock.now() + settings.hold,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(commission)
-    except IntegrityError:
-        return None  # the unique order line: a concurrent delivery made it first
-    ledger.post(Posting(
-        idempotency_key=_earning_key(commission), kind="earn", cause_type="order_line",
-        cause_id=line.id, memo=f"order {order.number}: {rate.rate_bps} bps of {base}",
-        transfers=[Transfer(accounts.get(None, AccountKind.COMMISSION_EXPENSE), accounts.get(shop.user_id, AccountKind.PENDING), earned,
-                            commission.id)],
-    ))
-    return commission
+def _earn_lines(
+    order: Order, payment: Payment, earning: list[tuple[OrderLine, Shop]], settings: CommissionSettings,
+    tiers: dict[int, CuratorTier | None], rates: dict[int, rules.RateQuote], accounts: _AccountsOfOrder,
+) -> list[Commission]:
+    """The lines' commissions and their postings, in line order, in one INSERT and one posting batch.
+
+    A line that has its commission already (a replay, or a concurrent delivery that made it
+    first) is skipped by the unique order line: it gets no second commission nor posting.
+    """
+    matures_at = clock.now() + settings.hold
+    rows = []
+    for line, shop in earning:
+        quote = rates.get(line.product_id)
+        assert quote is not None, f"order line {line.id}: product {line.product_id} is gone"
+        rate = rules.with_tier(quote, tiers[shop.user_id])
+        base = line.line_total_minor
+        earned = base * rate.rate_bps // rules.MAX_RATE_BPS
+        if earned <= 0:
+            continue
+        rows.append({
+            "order_line_id": line.id, "order_id": order.id, "payment_id": payment.id, "shop_id": shop.id,
+            "curator_user_id": shop.user_id, "currency": order.currency, "base_minor": base, "rate_bps": rate.rate_bps,
+            "rate_source": rate.description, "earned_minor": earned, "status": S.PENDING, "matures_at": matures_at,
+        })
+    if not rows:
+        return []
+    written = {
+        commission.order_line_id: commission
+        for commission in db.session.scalars(insert_once(Commission, "order_line_id").returning(Commission), rows)
+    }
+    made = [written[row["order_line_id"]] for row in rows if row["order_line_id"] in written]
+    ledger.post_many([
+        Posting(
+            idempotency_key=_earning_key(commission), kind="earn", cause_type="order_line", cause_id=commission.order_line_id,
+            memo=f"order {order.number}: {commission.rate_bps} bps of {commission.base_minor}",
+            transfers=[Transfer(accounts.get(None, AccountKind.COMMISSION_EXPENSE), accounts.get(commission.curator_user_id, AccountKind.PENDING),
+                                commission.earned_minor, commission.id)],
+        )
+        for commission in made
+    ])
+    return made
 
 
 def _earning_key(commission: Commission) -> str:

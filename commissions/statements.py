@@ -1,9 +1,14 @@
 """The curator's side of the ledger: balances and a statement of every movement, line by line."""
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
+from flask_babel import format_percent
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
@@ -12,6 +17,7 @@ from commissions import ledger
 from commissions.models import AccountKind, Commission, CommissionStatus, LedgerAccount, LedgerTransaction, LedgerTransfer
 from storefront.extensions import db
 from storefront.listing import Page, clamp_page
+from storefront.i18n import format_money
 from storefront.money import Money
 from storefront.orders.models import Order, OrderLine
 
@@ -72,6 +78,28 @@ class Movement:
     moved_to: str = ""
 
 
+#: The memos the platform writes itself (stored in English, as history); anything else is a person's own words.
+_SYSTEM_MEMOS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str], str]]] = [
+    (re.compile(r"^order (\S+): (\d+) bps of (\d+)$"), lambda m, currency: _(
+        "order %(number)s: %(rate)s of %(base)s", number=m[1], rate=format_percent(Decimal(int(m[2])).scaleb(-4), format="#,##0.##%"),
+        base=format_money(Money(int(m[3]), currency)))),
+    (re.compile(r"^hold period over$"), lambda m, currency: _("hold period over")),
+    (re.compile(r"^released$"), lambda m, currency: _("released")),
+    (re.compile(r"^refund (\S+)$"), lambda m, currency: _("refund %(reference)s", reference=m[1])),
+    (re.compile(r"^dispute (\S+) lost$"), lambda m, currency: _("dispute %(reference)s lost", reference=m[1])),
+    (re.compile(r"^netted (\d+) owed$"), lambda m, currency: _(
+        "%(amount)s owed was netted", amount=format_money(Money(int(m[1]), currency)))),
+]
+
+
+def readable_memo(memo: str, currency: str) -> str:
+    """A ledger memo for the reader: the platform's own in their language, a person's reason as written."""
+    for pattern, render in _SYSTEM_MEMOS:
+        if match := pattern.match(memo or ""):
+            return render(match, currency)
+    return memo
+
+
 def _movement_query(user_id: int):  # type: ignore[no-untyped-def]
     debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
     return (
@@ -97,7 +125,7 @@ def _movement(row) -> Movement:  # type: ignore[no-untyped-def]
     return Movement(
         at=transaction.created_at, order_number=number, product=title, kind=transaction.kind, label=label,
         amount=Money(signed, transfer.currency), moved=f"{moved_from} → {moved_to}", status=commission.status,
-        reason=transaction.memo, id=transfer.id, moved_from=moved_from, moved_to=moved_to,
+        reason=readable_memo(transaction.memo, transfer.currency), id=transfer.id, moved_from=moved_from, moved_to=moved_to,
     )
 
 

@@ -21,14 +21,21 @@ from storefront.web import absolute_url
 from storefront.listing import page_number
 from storefront.money import Money
 from storefront.exports import csv_safe
+from flask_babel import format_percent
 
 blueprint = Blueprint("commissions", __name__)
 
 
 @blueprint.app_template_filter("bps")
 def format_bps(rate_bps: int) -> str:
-    """500 → "5%", 525 → "5.25%" (exact: basis points are whole hundredths of a percent)."""
-    return f"{Decimal(rate_bps).scaleb(-2).normalize():f}%"
+    """500 → "5%", 525 → "5.25%" ("5,25%" in Portuguese): exact, basis points are whole hundredths of a percent."""
+    return format_percent(Decimal(rate_bps).scaleb(-4), format="#,##0.##%")
+
+
+@blueprint.app_template_filter("bps_input")
+def format_bps_input(rate_bps: int) -> str:
+    """525 → "5.25": a rate as the rate forms read it back (digits and a dot, whatever the language)."""
+    return f"{Decimal(rate_bps).scaleb(-2).normalize():f}"
 
 
 @blueprint.app_template_filter("commission_status")

@@ -18,6 +18,7 @@ from flask_babel import Babel, format_date, format_datetime, format_decimal, for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from storefront import localtime, outage
 from storefront.money import Money
 from storefront.navigation import safe_next_path
 
@@ -55,8 +56,9 @@ def normalize(tag: str | None) -> str | None:
 def select_locale() -> str:
     if not has_request_context():
         return current_app.config["DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return current_user.locale
+    chosen = _signed_in_setting("locale")
+    if chosen in LANGUAGES:
+        return chosen
     from_switch = normalize(request.args.get("lang"))
     if from_switch:
         return from_switch
@@ -75,9 +77,17 @@ def _from_accept_language() -> str | None:
 
 
 def select_time_zone() -> str:
-    if has_request_context() and current_user and current_user.is_authenticated and current_user.time_zone:
-        return current_user.time_zone
-    return current_app.config["STORE_TIME_ZONE"]
+    chosen = _signed_in_setting("time_zone") if has_request_context() else None
+    return chosen if chosen in localtime.all_zone_names() else current_app.config["STORE_TIME_ZONE"]
+
+
+def _signed_in_setting(name: str) -> str | None:
+    """The signed-in user's setting; None for a visitor, or when the database cannot say who is signed in
+    (an error page must still speak some language)."""
+    try:
+        return getattr(current_user, name, None) if current_user and current_user.is_authenticated else None
+    except outage.DATABASE_UNAVAILABLE:
+        return None
 
 
 def remember_switch(response: Response) -> Response:

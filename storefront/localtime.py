@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from flask_babel import gettext as _
 
 #: Offered first in the time-zone picker: where Vitrine's shoppers are.
 COMMON_ZONES = (
@@ -21,15 +22,16 @@ class UnknownZone(ValueError):
 def zone(name: str) -> ZoneInfo:
     try:
         if name not in all_zone_names():
-            raise UnknownZone(f"“{name[:64]}” is not a time zone we know; pick one from the list, e.g. America/Sao_Paulo.")
+            raise UnknownZone(_("“%(name)s” is not a time zone we know; pick one from the list, e.g. America/Sao_Paulo.", name=name[:64]))
         return ZoneInfo(name)
     except ZoneInfoNotFoundError as error:
-        raise UnknownZone(f"“{name[:64]}” is not a time zone we know.") from error
+        raise UnknownZone(_("“%(name)s” is not a time zone we know.", name=name[:64])) from error
 
 
 @lru_cache(maxsize=1)
 def all_zone_names() -> frozenset[str]:
-    return frozenset(available_timezones()) | {"UTC"}
+    # "Factory" and "localtime" are files of the zone database, not places (and Babel cannot format in them).
+    return (frozenset(available_timezones()) - {"Factory", "localtime"}) | {"UTC"}
 
 
 def local_date(instant: datetime, tz: ZoneInfo) -> date:

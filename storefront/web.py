@@ -5,7 +5,7 @@ import functools
 import logging
 from pathlib import Path
 
-from flask import Flask, Response, abort, current_app, jsonify, render_template, request, session, url_for
+from flask import Flask, Response, abort, current_app, g, jsonify, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from storefront.checkout.cart import cart_quantity, read_cart
 from storefront import outage
-from storefront.catalog.renditions import RENDITIONS_FOLDER, list_renditions, rendition_name
+from storefront.catalog.renditions import RENDITION_WIDTHS, RENDITIONS_FOLDER, list_renditions, rendition_name
 from storefront.extensions import db, login_manager
 from storefront.money import Money
 from storefront.orders.models import order_status_label
@@ -86,10 +86,11 @@ def database_unavailable(error: Exception) -> Response:
     log.error("database unavailable on %s %s: %s", request.method, request.path, outage.describe(error))
     outage.discard_transaction()
     headers = {"Retry-After": str(outage.RETRY_AFTER_SECONDS)}
+    # Nothing may need the database now (the page's header, the reader's language setting): for the rest
+    # of this request the visitor is not signed in.
+    _forget_signed_in_user()
     if wants_problem():
         return problem_response(503, _("The store is briefly unavailable. Please try again in a moment."), headers=headers)
-    # The page must not need the database: it shows the header of a visitor who is not signed in.
-    _forget_signed_in_user()
     body = render_error(503, _("We cannot reach our records right now. Please try again in a minute."))
     return Response(body, status=503, headers=headers, mimetype="text/html")
 
@@ -130,10 +131,27 @@ def product_image_url(product: object) -> str:
     return url_for("static", filename=f"products/{image}" if image else "placeholder.svg")
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)
+def _renditions_listed(products_folder: Path, stamp: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    return list_renditions(products_folder)
+
+
 def _hosted_renditions(static_folder: str) -> dict[str, tuple[int, ...]]:
-    # Read once per process: `flask catalog renditions` runs before the server starts.
-    return list_renditions(Path(static_folder) / "products")
+    """The renditions on disk, read again when a rendition folder changes (an import adds or removes some),
+    checked once per request."""
+    listed = g.get("hosted_renditions")
+    if listed is None:
+        products = Path(static_folder) / "products"
+        stamp = tuple(_mtime_ns(products / RENDITIONS_FOLDER / str(width)) for width in RENDITION_WIDTHS)
+        listed = g.hosted_renditions = _renditions_listed(products, stamp)
+    return listed
+
+
+def _mtime_ns(folder: Path) -> int:
+    try:
+        return folder.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def product_image_srcset(product: object) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm.util import identity_key
 
 from commissions.analytics.models import AttributedSale
 from commissions.models import Commission, CommissionStatus
@@ -16,6 +17,7 @@ from share import visits
 from share.models import Click, OrderAttribution
 from share.services import identity_hash
 from storefront.extensions import db
+from storefront.inserts import insert_or_update
 from storefront.orders.models import PAID_STATUSES, Order
 from storefront.payments.models import RefundLine
 
@@ -59,7 +61,9 @@ def facts_for(order: Order) -> dict[int, AttributedSale]:
     credited = [line for line in order.lines if line.shop_id is not None]
     if not credited:
         return {}
-    refunded = _refunded_by_line([line.id for line in credited])
+    # Refund lines are written only with the refund they belong to, which adds to the order's refunded amount:
+    # an order with nothing refunded (every order as it is paid) has none to read.
+    refunded = _refunded_by_line([line.id for line in credited]) if order.refunded_minor else {}
     kept = _kept_by_line(order.id)
     winner_shop, winner_link = _winning_link(order.id)
     key = buyer_key(order.email)
@@ -82,20 +86,24 @@ FACT_COLUMNS = ("link_id", "paid_at", "currency", "sales_minor", "refunded_minor
 
 
 def refresh_order(order: Order) -> None:
-    """Bring the order's stored facts in line with `facts_for` (flush, never commit)."""
+    """Bring the order's stored facts in line with `facts_for` (flush, never commit), in one statement.
+
+    A paid order's facts cover every shop credited on its lines, and lines never change shop,
+    so no stored fact is ever left out of them: they are written over (INSERT … ON CONFLICT DO
+    UPDATE), and only an order that is no longer paid has its facts deleted.
+    """
     wanted = facts_for(order)
-    stored = {fact.shop_id: fact for fact in db.session.scalars(select(AttributedSale).where(AttributedSale.order_id == order.id))}
-    for shop_id, fact in stored.items():
-        if shop_id not in wanted:
-            db.session.delete(fact)
-    for shop_id, fact in wanted.items():
-        current = stored.get(shop_id)
-        if current is None:
-            db.session.add(fact)
-        else:
-            for column in FACT_COLUMNS:
-                setattr(current, column, getattr(fact, column))
-    db.session.flush()
+    if not wanted:
+        db.session.execute(delete(AttributedSale).where(AttributedSale.order_id == order.id))
+        return
+    db.session.execute(
+        insert_or_update(AttributedSale.__table__, ["order_id", "shop_id"], list(FACT_COLUMNS)),
+        [{column: getattr(fact, column) for column in ("order_id", "shop_id", *FACT_COLUMNS)} for fact in wanted.values()],
+    )
+    for shop_id in wanted:  # copies loaded earlier in this session read the new values on next use
+        loaded = db.session.identity_map.get(identity_key(AttributedSale, (order.id, shop_id)))
+        if loaded is not None:
+            db.session.expire(loaded)
 
 
 def refresh_orders(order_ids: Iterable[int]) -> None:

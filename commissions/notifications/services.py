@@ -21,6 +21,7 @@ from commissions.notifications.models import Notice, NotificationKind, Notificat
 from storefront import clock
 from storefront.accounts.models import User
 from storefront.extensions import db
+from storefront.inserts import insert_once
 from storefront.i18n import LANGUAGES
 from storefront.listing import Page, clamp_page
 
@@ -37,9 +38,11 @@ def payout_path(payout_id: int) -> str:
 
 
 def recipient_locale(user: User | None) -> str:
-    """The language a user is written to: their own choice, else the store's DEFAULT_LOCALE."""
-    if user is not None and user.locale in LANGUAGES:
-        return str(user.locale)
+    """The language a user is written to: their own choice, else their browser's when they last signed in,
+    else the store's DEFAULT_LOCALE."""
+    for chosen in (user.locale, user.browser_locale) if user is not None else ():
+        if chosen in LANGUAGES:
+            return str(chosen)
     return str(current_app.config["DEFAULT_LOCALE"])
 
 
@@ -79,8 +82,8 @@ class Channels:
 def notify(user_id: int, message: Message, *, dedupe_key: str) -> Delivery:
     """Write the notice and the e-mail the user wants for this kind; flushes, never commits.
 
-    Safe under concurrency: a key already written is skipped by a read, and a concurrent writer
-    of the same key loses on the unique constraint inside its own savepoint.
+    Safe under concurrency: a key already written is skipped by the database (INSERT … ON CONFLICT
+    DO NOTHING on the unique dedupe key), a concurrent writer's included, with no read first.
     """
     user = db.session.get(User, user_id)
     if user is None:
@@ -88,31 +91,24 @@ def notify(user_id: int, message: Message, *, dedupe_key: str) -> Delivery:
     channels = preferences_for(user_id)[message.kind]
     notice = email = None
     if channels.in_app:
-        notice = _insert_once(Notice(
-            user_id=user_id, kind=message.kind, title=message.title[:200], body=message.body[:1000],
-            link_path=message.link_path, dedupe_key=dedupe_key,
-        ))
+        notice = _insert_once(Notice, {
+            "user_id": user_id, "kind": message.kind, "title": message.title[:200], "body": message.body[:1000],
+            "link_path": message.link_path, "dedupe_key": dedupe_key,
+        })
     if channels.email:
-        email = _insert_once(OutboxEmail(
-            user_id=user_id, kind=message.kind, recipient=user.email, subject=message.title[:200],
-            text_body=render_email(user, message), dedupe_key=dedupe_key,
-        ))
+        email = _insert_once(OutboxEmail, {
+            "user_id": user_id, "kind": message.kind, "recipient": user.email, "subject": message.title[:200],
+            "text_body": render_email(user, message), "dedupe_key": dedupe_key,
+        })
     if notice is not None or email is not None:
         log.info("notified user %s of %s (%s): notice %s, e-mail %s", user_id, message.kind, dedupe_key,
                  notice is not None, email is not None)
     return Delivery(notice, email)
 
 
-def _insert_once(row: Row) -> Row | None:
-    model = type(row)
-    if db.session.scalar(select(model.id).where(model.dedupe_key == row.dedupe_key)) is not None:
-        return None
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        return None  # a concurrent writer of the same cause made it first
-    return row
+def _insert_once(model: type[Row], values: dict[str, Any]) -> Row | None:
+    """The row, written now; None when its dedupe key was written before (or by a concurrent writer that committed first)."""
+    return db.session.scalar(insert_once(model, "dedupe_key").values(values).returning(model))
 
 
 def render_email(user: User, message: Message) -> str:

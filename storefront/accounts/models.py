@@ -31,6 +31,8 @@ class User(UserMixin, Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # The language pages speak to this user in; None: the browser's choice (storefront.i18n).
     locale: Mapped[str | None] = mapped_column(String(16), default=None)
+    # The language of the browser they last signed in with: e-mails and notices use it while `locale` is None.
+    browser_locale: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     @property

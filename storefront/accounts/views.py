@@ -45,6 +45,8 @@ def _start_session(user: User) -> None:
     session.clear()
     session.update(kept)
     session[SESSION_TOKEN] = sessions.open_session(user)
+    # The language this browser reads (chosen before signing in): e-mails and notices use it until the user picks one.
+    user.browser_locale = i18n.current_locale()
     login_user(user)
     db.session.commit()  # the session row, and what the sign-in hooks recorded (this browser, its touches)
 

@@ -23,6 +23,7 @@ from storefront.payments.providers import (
     decode_refund_lines, encode_refund_lines,
 )
 from storefront.payments.signatures import InvalidSignature, verify
+from flask_babel import gettext as _
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Stripe-Signature"
@@ -123,13 +124,13 @@ class StripeProvider:
             )
         except stripe.StripeError as error:
             log.error("Stripe refused a checkout session for order %s: %s", order.number, error.user_message or type(error).__name__)
-            raise ProviderError("The payment service is not answering just now; please try again in a moment.") from None
+            raise ProviderError(_("The payment service is not answering just now; please try again in a moment.")) from None
         return PaymentStart(reference=session.id, redirect_url=session.url)
 
     def refund(self, request: RefundRequest) -> str:
         payment_intent = request.payment.provider_payment_id
         if not payment_intent:
-            raise ProviderError("This payment has no Stripe PaymentIntent to refund yet.")
+            raise ProviderError(_("This payment has no Stripe PaymentIntent to refund yet."))
         metadata = {**request.metadata, "order_id": str(request.payment.order_id)}
         if request.lines:
             metadata["refund_lines"] = encode_refund_lines(request.lines)
@@ -141,7 +142,7 @@ class StripeProvider:
             )
         except stripe.StripeError as error:
             log.error("Stripe refused a refund of payment %s: %s", request.payment.id, error.user_message or type(error).__name__)
-            raise ProviderError(f"Stripe refused the refund: {error.user_message or 'try again later'}") from None
+            raise ProviderError(_("Stripe refused the refund: %(reason)s", reason=error.user_message or _("try again later"))) from None
         return refund.id
 
     # Facts coming back ------------------------------------------------------------------------
@@ -237,7 +238,7 @@ class StripeProvider:
                 options={"idempotency_key": f"vitrine-connect-{user_id}"},
             )
         except stripe.StripeError as error:
-            raise ProviderError(f"Stripe could not open the payout account: {error.user_message or 'try again later'}") from None
+            raise ProviderError(_("Stripe could not open the payout account: %(reason)s", reason=error.user_message or _("try again later"))) from None
         return account.id
 
     def onboarding_link(self, account_reference: str, *, return_url: str, refresh_url: str) -> str:
@@ -246,7 +247,7 @@ class StripeProvider:
                 "account": account_reference, "type": "account_onboarding", "return_url": return_url, "refresh_url": refresh_url,
             })
         except stripe.StripeError as error:
-            raise ProviderError(f"Stripe could not start the payout set-up: {error.user_message or 'try again later'}") from None
+            raise ProviderError(_("Stripe could not start the payout set-up: %(reason)s", reason=error.user_message or _("try again later"))) from None
         return link.url
 
 

@@ -31,6 +31,7 @@ from storefront.payments.providers import (
 )
 from storefront.payments.signatures import sign, verify
 from storefront.payments.webhooks import WebhookResult, process_webhook
+from flask_babel import gettext as _
 
 SIGNATURE_HEADER = "Vitrine-Signature"
 
@@ -82,7 +83,7 @@ class TestPaymentProvider:
         """Charge a test card and deliver the outcome as a signed webhook event."""
         outcome = TEST_CARDS.get(normalize_card_number(card_number))
         if outcome is None:
-            raise UnknownTestCard("Use the test card 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined).")
+            raise UnknownTestCard(_("Use the test card 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined)."))
         kind = EventKind.PAYMENT_SUCCEEDED if outcome is CardOutcome.SUCCEEDS else EventKind.PAYMENT_FAILED
         data = {
             "order_number": order.number, "payment_reference": reference,

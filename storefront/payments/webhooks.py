@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from storefront.extensions import db
+from storefront.inserts import insert_once
 from storefront.payments import services
 from storefront.payments.models import WebhookEvent
 from storefront.payments.providers import EventKind, PaymentEvent, PaymentProvider, get_provider
@@ -51,11 +51,12 @@ def process_webhook(provider_name: str, body: bytes, headers: Mapping[str, str])
 
 def process_event(provider: PaymentProvider, event: PaymentEvent) -> WebhookResult:
     """Record a trusted event once and apply it (also used by `flask payments sync` for events fetched from the provider)."""
-    record = WebhookEvent(provider=provider.name, event_id=event.event_id, kind=event.provider_type[:64], payload=event.payload)
-    try:
-        with db.session.begin_nested():
-            db.session.add(record)
-    except IntegrityError:
+    record = db.session.scalar(
+        insert_once(WebhookEvent, "provider", "event_id")
+        .values(provider=provider.name, event_id=event.event_id, kind=event.provider_type[:64], payload=event.payload)
+        .returning(WebhookEvent)
+    )
+    if record is None:
         log.info("%s event %s seen before; ignored", provider.name, event.event_id)
         return WebhookResult(duplicate=True, outcome="duplicate")
     _dispatch(record, event)

@@ -98,9 +98,11 @@ def test_a_curator_sees_their_tier_bonus_included(
     app: Any, curator_api: Api, api: Api, create_product: Any, database: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     product = create_product()
-    database.session.add(CuratorTier(name="Gold", currency="USD", min_sales_minor=10_000, bonus_bps=250))
+    gold = CuratorTier(name="Gold", currency="USD", min_sales_minor=10_000, bonus_bps=250)
+    database.session.add(gold)
     database.session.commit()
-    monkeypatch.setattr(rules, "attributed_sales", lambda curator_user_id, currency: 20_000)
+    # Which tier a curator reaches is the rules' business (tests/commissions); here the curator has reached Gold.
+    monkeypatch.setattr(rules, "tier_for", lambda curator_user_id, currency: gold)
     platform_bps = app.config["COMMISSION_DEFAULT_BPS"]
     assert curator_api.get(f"/products/{product.id}").get_json()["commission_rate_bps"] == platform_bps + 250
     assert api.get(f"/products/{product.id}").get_json()["commission_rate_bps"] == platform_bps

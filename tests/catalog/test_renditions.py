@@ -190,3 +190,20 @@ def test_build_renditions_removes_a_width_a_replaced_image_no_longer_reaches(pro
 
     assert widths == (320,)
     assert sorted(path.parent.name for path in (products_folder / "w").rglob("tee.webp")) == ["320"]
+
+
+def test_product_card_follows_renditions_removed_while_the_server_runs(
+    browser: Any, products_folder: Path, create_product: Callable[..., Any]
+) -> None:
+    source = save_picture(products_folder, "tee.png", (800, 800))
+    build_renditions(products_folder, "tee.png")
+    product = create_product(image="tee.png")
+    assert "640w" in browser.get(f"/categories/{product.category.slug}").get_data(as_text=True)
+
+    save_picture(products_folder, "tee.png", (400, 400))  # an import replaced it with a smaller picture
+    newer = (products_folder / "w" / "640" / "tee.webp").stat().st_mtime_ns + 1_000_000_000
+    os.utime(source, ns=(newer, newer))
+    build_renditions(products_folder, "tee.png")
+
+    page = browser.get(f"/categories/{product.category.slug}").get_data(as_text=True)
+    assert 'srcset="/static/products/w/320/tee.webp 320w"' in page

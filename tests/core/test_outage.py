@@ -100,3 +100,22 @@ def test_a_signed_in_visitor_gets_the_404_page_not_a_500_while_the_database_is_d
     with unreachable_database():
         response = browser.get("/no/such/page")
     assert response.status_code == 404 and "We could not find that page" in response.get_data(as_text=True)
+
+
+def test_a_signed_in_api_client_gets_503_problem_json(browser: Any) -> None:
+    """The reader's language setting needs the database too: it must not turn the 503 into a 500."""
+    browser.sign_up("ana@example.com")
+    with unreachable_database():
+        response = browser.get("/api/v1/products", headers={"Accept": "application/json"})
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"]
+
+
+def test_a_signed_in_visitor_gets_the_503_page_in_their_browsers_language(browser: Any, create_product: Any) -> None:
+    product = create_product(title="Linen Tee", sku="TEE-1")
+    browser.sign_up("ana@example.com")
+    with unreachable_database():
+        response = browser.get(f"/products/{product.slug}", headers={"Accept-Language": "pt-BR"})
+    assert response.status_code == 503
+    assert '<html lang="pt-BR">' in response.get_data(as_text=True)

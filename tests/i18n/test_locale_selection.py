@@ -99,3 +99,10 @@ def test_an_unknown_store_currency_stops_the_start_with_a_clear_message(tmp_path
 def test_an_unknown_default_locale_stops_the_start_with_a_clear_message(tmp_path: Any) -> None:
     with pytest.raises(RuntimeError, match="DEFAULT_LOCALE must be one of en, pt_BR, zh_Hans_CN"):
         create_app({"DEFAULT_LOCALE": "fr", "DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+
+
+def test_signing_in_remembers_the_browsers_language_for_e_mails(browser: Any, create_user: Any) -> None:
+    user = create_user(email="lia@example.com")
+    browser.post("/login", {"email": "lia@example.com", "password": "correct horse battery"}, headers={"Accept-Language": "pt-BR"})
+    assert db.session.get(User, user.id).browser_locale == "pt_BR"
+    assert db.session.get(User, user.id).locale is None, "the browser's language is not a setting"
