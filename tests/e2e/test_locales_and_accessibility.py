@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from tests.e2e.conftest import PHONE_USER_AGENT, REPO
 from tests.i18n.catalogs import read_catalog
@@ -231,8 +231,17 @@ def test_a_curator_shop_on_a_phone_is_photographed_for_the_readme(chromium: Any,
         shot = page.screenshot(animations="disabled")
     finally:
         context.close()
-    image = Image.open(io.BytesIO(shot)).convert("RGB").quantize(colors=64)
+    image = Image.open(io.BytesIO(shot)).convert("RGB")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"curator-shop-phone-{locale}.png"
-    image.save(target, optimize=True)
+    if not target.exists() or differs_visibly(Image.open(target).convert("RGB"), image):
+        image.quantize(colors=64).save(target, optimize=True)
     assert target.stat().st_size < 120 * 1024
+
+
+def differs_visibly(old: Any, new: Any) -> bool:
+    """Anti-aliasing varies from run to run: rewrite the committed picture only when the page itself changed."""
+    if old.size != new.size:
+        return True
+    changed = ImageChops.difference(old, new).convert("L").point(lambda v: 255 if v > 48 else 0).histogram()[255]
+    return changed > old.size[0] * old.size[1] // 200
