@@ -10,8 +10,8 @@ import functools
 import hashlib
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, has_request_context, redirect, request, url_for
 from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent, get_locale, get_translations
