@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -21,7 +22,6 @@ from storefront.web import absolute_url
 from storefront.listing import page_number
 from storefront.money import Money
 from storefront.exports import csv_safe
-from flask_babel import format_percent
 
 blueprint = Blueprint("commissions", __name__)
 
@@ -116,7 +116,8 @@ def earnings_csv() -> Response:
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["date", "order", "product", "movement", "amount", "currency", "moved", "status", "reason"])
+        writer.writerow([_("date"), _("order"), _("product"), _("movement"), _("amount"), _("currency"), _("moved"), _("status"),
+                         _("reason")])
         for m in statements.all_movements(user_id):
             writer.writerow([
                 m.at.strftime("%Y-%m-%d %H:%M:%S"), m.order_number, csv_safe(m.product), m.label, m.amount.to_decimal_string(),

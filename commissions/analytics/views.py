@@ -58,9 +58,9 @@ def dashboard_csv() -> Response:
     for kind, table in (("channel", stats.by_channel), ("link", stats.by_link), ("look", stats.by_look)):
         rows += [(kind, row.key, row.label, row.clicks, row.visitors, row.orders, row.sales.minor, row.commission.minor) for row in table]
     rows += [("product", str(row.product_id), row.title, "", "", row.orders, row.sales.minor, "") for row in stats.by_product]
-    # Column names stay the same in every language: spreadsheets and scripts read them (the labels follow the reader).
-    header = ["breakdown", "key", "label", "clicks", "unique_visitors", "orders", f"sales_minor_{stats.currency}",
-              f"commission_minor_{stats.currency}"]
+    # Column names in the reader's language, like the operators' exports (the API serves scripts); the keys stay codes.
+    header = [_("breakdown"), _("key"), _("label"), _("clicks"), _("unique_visitors"), _("orders"),
+              _("sales_minor_%(currency)s", currency=stats.currency), _("commission_minor_%(currency)s", currency=stats.currency)]
     return csv_response(f"vitrine-{shop.handle}-{stats.days.first}-{stats.days.last}.csv", header, rows)
 
 
