@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import IO
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from storefront.catalog.models import Category, Product
@@ -32,7 +34,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"row {self.line}: {self.message}"
+        return _("row %(line)d: %(message)s", line=self.line, message=self.message)
 
 
 class CatalogImportError(Exception):
@@ -72,36 +74,37 @@ def _parse_row(line: int, raw: dict[str, str | None], currency: str) -> ProductR
     # SKUs are compared and stored upper-case: "tee-1" and "TEE-1" are one product.
     sku = cell("sku").upper()
     if not _SKU.match(sku):
-        raise ValueError("sku must be 1-64 letters, digits, '.', '_' or '-'")
+        raise ValueError(_("sku must be 1-64 letters, digits, '.', '_' or '-'"))
     title = cell("title")
     if not 1 <= len(title) <= 200:
-        raise ValueError("title must be 1-200 characters")
+        raise ValueError(_("title must be 1-200 characters"))
     category_name = cell("category")
     if not 1 <= len(category_name) <= 80:
-        raise ValueError("category must be 1-80 characters")
+        raise ValueError(_("category must be 1-80 characters"))
     row_currency = (cell("currency") or currency).upper()
     if row_currency != currency:
-        raise ValueError(f"currency {row_currency} differs from the store's currency {currency}")
+        raise ValueError(_("currency %(row_currency)s differs from the store's currency %(currency)s", row_currency=row_currency,
+                           currency=currency))
     try:
         price = Money.parse(cell("price"), currency)
     except MoneyError as error:
-        raise ValueError(f"price: {error}") from None
+        raise ValueError(_("price: %(error)s", error=error)) from None
     stock: int | None = None
     if cell("stock"):
         if not cell("stock").isdigit() or int(cell("stock")) > 1_000_000:
-            raise ValueError("stock must be a whole number from 0 to 1,000,000")
+            raise ValueError(_("stock must be a whole number from 0 to 1,000,000"))
         stock = int(cell("stock"))
     flags: dict[str, bool | None] = {}
     for name in ("active", "featured"):
         if cell(name).lower() not in _BOOLEANS:
-            raise ValueError(f"{name} must be true or false")
+            raise ValueError(_("%(column)s must be true or false", column=name))
         flags[name] = _BOOLEANS[cell(name).lower()]
     image = cell("image") or None
     if image is not None and not _IMAGE.match(image):
-        raise ValueError("image must be a file name (.svg, .png, .jpg, .webp) or an https URL")
+        raise ValueError(_("image must be a file name (.svg, .png, .jpg, .webp) or an https URL"))
     description = cell("description")
     if len(description) > 5000:
-        raise ValueError("description must be at most 5,000 characters")
+        raise ValueError(_("description must be at most 5,000 characters"))
     return ProductRow(
         line=line, sku=sku, title=title, description=description, price=price, category_name=category_name,
         stock=stock, active=flags["active"], featured=flags["featured"], image=image,
@@ -113,15 +116,15 @@ def parse_catalog_csv(stream: IO[bytes], currency: str) -> list[ProductRow]:
     try:
         text = stream.read().decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise CatalogImportError([RowError(1, f"the file is not UTF-8 text ({error.reason})")]) from None
+        raise CatalogImportError([RowError(1, _("the file is not UTF-8 text (%(reason)s)", reason=error.reason))]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
-        raise CatalogImportError([RowError(1, f"missing column(s): {', '.join(missing)}")])
+        raise CatalogImportError([RowError(1, _("missing column(s): %(columns)s", columns=", ".join(missing)))])
     unknown = [name for name in header if name not in KNOWN_COLUMNS]
     if unknown:
-        raise CatalogImportError([RowError(1, f"unknown column(s): {', '.join(unknown)}")])
+        raise CatalogImportError([RowError(1, _("unknown column(s): %(columns)s", columns=", ".join(unknown)))])
     reader.fieldnames = header
     rows: list[ProductRow] = []
     errors: list[RowError] = []
@@ -129,10 +132,10 @@ def parse_catalog_csv(stream: IO[bytes], currency: str) -> list[ProductRow]:
     for raw in reader:
         line = reader.line_num
         if len(rows) + len(errors) >= MAX_ROWS:
-            errors.append(RowError(line, f"the file has more than {MAX_ROWS:,} rows; split it"))
+            errors.append(RowError(line, _("the file has more than %(rows)s rows; split it", rows=format_decimal(MAX_ROWS))))
             break
         if None in raw:
-            errors.append(RowError(line, "more cells than columns (check the quoting)"))
+            errors.append(RowError(line, _("more cells than columns (check the quoting)")))
             continue
         if not any((value or "").strip() for value in raw.values()):
             continue
@@ -143,14 +146,14 @@ def parse_catalog_csv(stream: IO[bytes], currency: str) -> list[ProductRow]:
             continue
         key = row.sku
         if key in first_line_of_sku:
-            errors.append(RowError(line, f"sku {row.sku} already appears on row {first_line_of_sku[key]}"))
+            errors.append(RowError(line, _("sku %(sku)s already appears on row %(line)d", sku=row.sku, line=first_line_of_sku[key])))
             continue
         first_line_of_sku[key] = line
         rows.append(row)
     if errors:
         raise CatalogImportError(errors)
     if not rows:
-        raise CatalogImportError([RowError(1, "the file has no product rows")])
+        raise CatalogImportError([RowError(1, _("the file has no product rows"))])
     return rows
 
 

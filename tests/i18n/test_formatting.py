@@ -65,3 +65,17 @@ def test_moments_show_in_the_viewers_time_zone(app: Flask) -> None:
             assert format_when(moment, "short") == "29/11/2026 23:30"
     finally:
         app.config["STORE_TIME_ZONE"] = "UTC"
+
+
+def test_catalog_import_errors_speak_the_operators_language(app: Flask) -> None:
+    import io
+
+    from storefront.catalog.importer import CatalogImportError, parse_catalog_csv
+
+    with app.test_request_context(), force_locale("pt_BR"):
+        try:
+            parse_catalog_csv(io.BytesIO(b"sku,title,category,price\nTEE-1,Tee,Apparel,abc\n"), "USD")
+        except CatalogImportError as error:
+            assert str(error).startswith("linha 2: price: “abc” não é um valor")
+        else:
+            raise AssertionError("a bad price must be refused")
