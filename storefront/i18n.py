@@ -83,8 +83,11 @@ def select_time_zone() -> str:
 
 def _signed_in_setting(name: str) -> str | None:
     """The signed-in user's setting; None for a visitor, or when the database cannot say who is signed in
-    (an error page must still speak some language)."""
+    (an error page must still speak some language). An API call with a bearer token has no session: its
+    caller is the token's user (the API sets `g.api_user` once it has authenticated the request)."""
     try:
+        if (api_user := g.get("api_user")) is not None:
+            return getattr(api_user, name, None)
         return getattr(current_user, name, None) if current_user and current_user.is_authenticated else None
     except outage.DATABASE_UNAVAILABLE:
         return None

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, Response, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from commissions.analytics import charts, curator
+from commissions.analytics import charts, curator, services
 from commissions.analytics.periods import PRESETS, PeriodError, choose_period
 from share import rollups
 from storefront import clock, localtime
@@ -69,16 +69,11 @@ def dashboard_csv() -> Response:
 def set_time_zone() -> Response:
     name = request.form.get("time_zone", "").strip()
     try:
-        localtime.zone(name)
+        changed = services.set_user_time_zone(current_user, name)
     except localtime.UnknownZone as error:
         flash(str(error), "error")
         return redirect(url_for("analytics.dashboard"), 303)
-    if name != current_user.time_zone:
-        current_user.time_zone = name
-        shop = find_shop_for_user(current_user.id)
-        if shop is not None:
-            # Visitors are counted per day of the curator's calendar: recount them in the new one.
-            rollups.rebuild_link_hours([shop.id])
+    if changed:
         db.session.commit()
     flash(_("Your days now follow %(zone)s.", zone=name), "success")
     return redirect(url_for("analytics.dashboard"), 303)

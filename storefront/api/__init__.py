@@ -27,7 +27,7 @@ def _cors(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     # Endpoint modules register their routes on the blueprint when imported.
-    from storefront.api import admin, auth, buying, catalog, docs, earnings, shop  # noqa: F401
+    from storefront.api import admin, auth, buying, catalog, docs, earnings, settings, shop  # noqa: F401
     from storefront.extensions import csrf
 
     # Bearer-token requests need no CSRF token; cookie-signed ones are checked by the framework.

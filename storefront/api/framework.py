@@ -15,7 +15,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, json, request
-from flask_babel import gettext as _
+from flask_babel import gettext as _, refresh
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError as CsrfInvalid
 from flask_wtf.csrf import validate_csrf
@@ -110,6 +110,9 @@ def _authenticate(access: Access) -> None:
                 raise ApiProblem(403, _("Signed in by cookie: send the page's CSRF token in the X-CSRFToken header, "
                                         "or use a bearer token.")) from None
         g.api_user = current_user._get_current_object()
+    if g.api_user is not None:
+        # The caller's own language and time zone now beat Accept-Language, even if one was picked already.
+        refresh()
     if access is not Access.PUBLIC and g.api_user is None:
         raise ApiProblem(401, _("Send `Authorization: Bearer <token>` (POST /api/v1/auth/tokens gives one)."),
                          headers={"WWW-Authenticate": 'Bearer realm="vitrine"'})
