@@ -32,6 +32,13 @@ def save_picture(folder: Path, name: str, size: tuple[int, int], mode: str = "RG
     return path
 
 
+def with_renditions(folder: Path, name: str) -> str:
+    """An 800 px picture saved under `name` with its renditions built; returns the name for a product's image."""
+    save_picture(folder, name, (800, 800))
+    build_renditions(folder, name)
+    return name
+
+
 def rendition_size(folder: Path, width: int, stem: str) -> tuple[int, int]:
     with Image.open(folder / "w" / str(width) / f"{stem}.webp") as rendition:
         return rendition.size
@@ -116,9 +123,7 @@ def test_catalog_import_builds_the_renditions_of_its_images(runner: Any, product
 def test_product_card_with_a_raster_image_lists_its_renditions_and_loads_lazily(
     browser: Any, products_folder: Path, create_product: Callable[..., Any]
 ) -> None:
-    save_picture(products_folder, "tee.png", (800, 800))
-    build_renditions(products_folder, "tee.png")
-    product = create_product(image="tee.png")
+    product = create_product(image=with_renditions(products_folder, "tee.png"))
 
     page = browser.get(f"/categories/{product.category.slug}").get_data(as_text=True)
 
@@ -132,9 +137,7 @@ def test_product_card_with_a_raster_image_lists_its_renditions_and_loads_lazily(
 def test_product_page_main_image_is_fetched_first_not_lazily(
     browser: Any, products_folder: Path, create_product: Callable[..., Any]
 ) -> None:
-    save_picture(products_folder, "tee.png", (800, 800))
-    build_renditions(products_folder, "tee.png")
-    product = create_product(image="tee.png")
+    product = create_product(image=with_renditions(products_folder, "tee.png"))
 
     page = browser.get(f"/products/{product.slug}").get_data(as_text=True)
 
@@ -148,8 +151,7 @@ def test_product_image_srcset_is_empty_for_an_svg(
     app: Flask, products_folder: Path, create_product: Callable[..., Any]
 ) -> None:
     # Renditions named "tee" exist (from tee.png), yet the drawing tee.svg must not borrow them.
-    save_picture(products_folder, "tee.png", (800, 800))
-    build_renditions(products_folder, "tee.png")
+    with_renditions(products_folder, "tee.png")
     product = create_product(image="tee.svg")
 
     with app.test_request_context():
@@ -159,8 +161,7 @@ def test_product_image_srcset_is_empty_for_an_svg(
 def test_product_image_srcset_is_empty_for_an_https_image(
     app: Flask, products_folder: Path, create_product: Callable[..., Any]
 ) -> None:
-    save_picture(products_folder, "tee.png", (800, 800))
-    build_renditions(products_folder, "tee.png")
+    with_renditions(products_folder, "tee.png")
     product = create_product(image="https://cdn.example.com/products/tee.png")
 
     with app.test_request_context():
@@ -195,9 +196,8 @@ def test_build_renditions_removes_a_width_a_replaced_image_no_longer_reaches(pro
 def test_product_card_follows_renditions_removed_while_the_server_runs(
     browser: Any, products_folder: Path, create_product: Callable[..., Any]
 ) -> None:
-    source = save_picture(products_folder, "tee.png", (800, 800))
-    build_renditions(products_folder, "tee.png")
-    product = create_product(image="tee.png")
+    product = create_product(image=with_renditions(products_folder, "tee.png"))
+    source = products_folder / "tee.png"
     assert "640w" in browser.get(f"/categories/{product.category.slug}").get_data(as_text=True)
 
     save_picture(products_folder, "tee.png", (400, 400))  # an import replaced it with a smaller picture
