@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,6 +14,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -36,7 +38,49 @@ def create_database_engine(url: str, **options: Any) -> Engine:
         return engine
     # An unreachable server must fail fast (a 503 page), not hold the request for minutes.
     options.setdefault("connect_args", {"connect_timeout": 5})
-    return create_engine(url, pool_pre_ping=True, **options)
+    engine = create_engine(url, **options)
+    _ping_when_idle(engine)
+    _autocommit_when_reading_only(engine)
+    return engine
+
+
+#: A pooled connection unused for longer than this is pinged before use (see `_ping_when_idle`).
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it sat idle, instead of on every checkout (`pool_pre_ping`).
+
+    A connection lost while idle (a server restart, a proxy's idle timeout) is then replaced without failing
+    a request, and a busy worker does not pay one round trip per request for it. A server lost while busy fails
+    the requests that were using it either way; the first disconnect error then invalidates the whole pool.
+    """
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool replaces the connection and tries again.
+            raise DisconnectionError(f"a pooled connection was lost while idle: {error}") from error
+
+
+def _autocommit_when_reading_only(engine: Engine) -> None:
+    """Connections taken in `reading_only` run each statement on its own, without BEGIN and ROLLBACK.
+
+    Under READ COMMITTED every statement sees its own snapshot anyway, so a transaction around reads gains
+    them nothing, and a page that only reads saves two round trips.
+    """
+    @event.listens_for(engine, "engine_connect")
+    def on_connect(connection: Any) -> None:
+        if _reading_only.get():
+            connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -59,15 +103,17 @@ def _configure_sqlite(engine: Engine) -> None:
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
         # writes fails at once with SQLITE_BUSY when another worker wrote in between, whereas
         # an immediate one waits its turn (busy_timeout). Pages that only read (`reading_only`)
-        # begin deferred: WAL serves them side by side from a snapshot, without the write lock.
-        connection.exec_driver_sql("BEGIN" if _reading_only.get() else "BEGIN IMMEDIATE")
+        # begin no transaction: each statement reads its own WAL snapshot without the write lock,
+        # as each does under PostgreSQL's READ COMMITTED (see `_autocommit_when_reading_only`).
+        if not _reading_only.get():
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 _reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
 
 
 def reads_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A view that never writes: its transaction begins in `reading_only` (public catalog and shop pages)."""
+    """A view that never writes runs in `reading_only` (public catalog and shop pages)."""
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with reading_only():
@@ -77,8 +123,9 @@ def reads_only(view: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def reading_only() -> Iterator[None]:
-    """Transactions begun inside only read. On SQLite they do not take the write lock; a write in one may
-    fail at once (SQLITE_BUSY) when another connection wrote meanwhile, so mark only code that never writes."""
+    """Connections taken inside run each statement on its own, in no transaction: on SQLite without the write
+    lock, on PostgreSQL without BEGIN and ROLLBACK. Each statement sees the database as it was when it began, but
+    two statements may see different moments; a write would commit at once, so mark only code that never writes."""
     token = _reading_only.set(True)
     try:
         yield

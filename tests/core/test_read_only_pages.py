@@ -1,7 +1,9 @@
-"""Public pages only read: on SQLite they read from a snapshot beside a writer instead of queueing for the write lock."""
+"""Public pages only read, statement by statement: on SQLite beside a writer instead of queueing for the write lock,
+on PostgreSQL without BEGIN and ROLLBACK."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 from sqlalchemy import event, text
 
 from storefront.extensions import create_database_engine, db, reading_only
+from tests.conftest import on_postgresql
 
 
 @pytest.fixture
@@ -34,14 +37,29 @@ def test_a_reading_transaction_does_not_wait_for_a_writer(sqlite_file: Any) -> N
         writer.close()
 
 
+def begun_statements(engine: Any, reading: bool) -> list[str]:
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: sent.append(statement))
+    with reading_only() if reading else nullcontext(), engine.begin() as connection:
+        connection.execute(text("SELECT 1"))
+    return [statement for statement in sent if statement.startswith("BEGIN")]
+
+
 def test_other_transactions_take_the_write_lock_up_front(sqlite_file: Any) -> None:
-    begun: list[str] = []
-    event.listen(sqlite_file, "before_cursor_execute", lambda _c, _cur, statement, *_a: begun.append(statement))
-    with sqlite_file.begin() as connection:
-        connection.execute(text("SELECT 1"))
-    with reading_only(), sqlite_file.begin() as connection:
-        connection.execute(text("SELECT 1"))
-    assert [statement for statement in begun if statement.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
+    assert begun_statements(sqlite_file, reading=False) == ["BEGIN IMMEDIATE"]
+
+
+def test_reading_only_begins_no_transaction_on_sqlite(sqlite_file: Any) -> None:
+    assert begun_statements(sqlite_file, reading=True) == []
+
+
+@on_postgresql
+def test_reading_only_runs_each_statement_on_its_own_on_postgresql(app: Any) -> None:
+    # psycopg sends BEGIN by itself unless the connection is in autocommit
+    with reading_only(), db.engine.connect() as connection:
+        assert connection.connection.driver_connection.autocommit is True
+    with db.engine.connect() as connection:
+        assert connection.connection.driver_connection.autocommit is False
 
 
 @pytest.mark.parametrize("page", ["home", "search", "discover", "shop", "product", "category"])
