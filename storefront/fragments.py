@@ -16,7 +16,7 @@ from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import current_app, render_template
 from markupsafe import Markup, escape
 
 
@@ -56,18 +56,38 @@ class Fragment:
         return Markup("".join(html))
 
 
+class _Holes:
+    """Hole markers for one render: unguessable, so no text a curator types can open a hole."""
+
+    def __init__(self) -> None:
+        self._marker = secrets.token_hex(8)
+
+    def __call__(self, name: str) -> Markup:
+        return Markup(f"\x00{self._marker}:{name}\x00")
+
+    def split(self, html: str) -> Fragment:
+        return Fragment(tuple(re.split(f"\x00{self._marker}:(\\w+)\x00", html)))
+
+
 def render_shared(template_name: str, **context: Any) -> Fragment:
     """Render a template that must look the same to every visitor; `hole(name)` and `csrf_token()` leave holes."""
-    marker = secrets.token_hex(8)  # unguessable, so no text a curator types can open a hole
-
-    def hole(name: str) -> Markup:
-        return Markup(f"\x00{marker}:{name}\x00")
-
+    hole = _Holes()
     visitor_free = {name: _NoVisitor(name) for name in ("current_user", "request", "session", "g")}
     html = current_app.jinja_env.get_template(template_name).render(
         **visitor_free, hole=hole, csrf_token=lambda: hole("csrf_token"), **context
     )
-    return Fragment(tuple(re.split(f"\x00{marker}:(\\w+)\x00", html)))
+    return hole.split(html)
+
+
+def render_page_with_holes(template_name: str, **context: Any) -> Fragment:
+    """Render a whole page for this request, but with a hole wherever it shows the CSRF token.
+
+    Only for a request that any other visitor in the same state would see alike (the caller decides that,
+    e.g. a visitor who is not signed in, with an empty cart and no message waiting): the page can then be
+    cached and each visitor's own token filled in.
+    """
+    hole = _Holes()
+    return hole.split(render_template(template_name, csrf_token=lambda: hole("csrf_token"), **context))
 
 
 def dump_fragments(fragments: dict[str, Fragment]) -> str:

@@ -100,8 +100,8 @@ FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 def refuse_nul_bytes() -> None:
     """No text we store may hold a NUL byte (PostgreSQL refuses them): answer 400, not 500."""
-    values = [request.path, *request.args.values()]
-    if request.mimetype in FORM_MIMETYPES:
+    values = [request.path, *request.args.values()] if request.query_string else [request.path]
+    if request.method != "GET" and request.mimetype in FORM_MIMETYPES:
         values.extend(request.form.values())
     if any("\x00" in value for value in values):
         abort(400, description=_("The request holds a character that is not allowed (NUL)."))

@@ -8,11 +8,12 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import contains_eager, lazyload, with_expression
 
 from storefront import clock
@@ -176,22 +177,56 @@ def find_shop_by_handle(handle: str) -> Shop | None:
     return db.session.scalar(select(Shop).where(Shop.handle == normalize_handle(handle)))
 
 
+@dataclass(frozen=True)
+class ShopVersions:
+    """What keys a public shop's cached page: its id, its version and the sum of its products' versions."""
+
+    id: int
+    version: int
+    catalog_version: int
+
+
+def public_shop_versions(handle: str) -> ShopVersions | None:
+    """The versions of the public shop at `handle`, read without loading the shop; None when no public shop is there
+    (missing, a draft, suspended), for `get_public_shop` to tell which."""
+    if len(handle) > 31:
+        return None
+    # On the session's connection, past the ORM: a plain row needs none of its work, and every visit asks.
+    row = db.session.connection().execute(_public_versions_query(), {"handle": normalize_handle(handle)}).one_or_none()
+    if row is None:
+        return None
+    shop_id, version, catalog_version, status, suspended_at = row
+    if status != ShopStatus.PUBLISHED or suspended_at is not None:
+        return None
+    return ShopVersions(id=shop_id, version=version, catalog_version=catalog_version)
+
+
+def _catalog_version() -> ScalarSelect[int]:
+    return (
+        select(func.coalesce(func.sum(Product.version), 0))
+        .join(ShopItem, ShopItem.product_id == Product.id)
+        .where(ShopItem.shop_id == Shop.id)
+        .scalar_subquery()
+    )
+
+
+@functools.cache
+def _public_versions_query() -> Select[tuple[int, int, int, ShopStatus, datetime | None]]:
+    return select(Shop.id, Shop.version, _catalog_version(), Shop.status, Shop.suspended_at).where(
+        Shop.handle == bindparam("handle")
+    )
+
+
 @functools.cache
 def _shop_with_catalog_version() -> Select[tuple[Shop]]:
     """The shop by :handle, with catalog_version: the sum of its products' versions, which grows whenever one changes.
 
     Built once, and without the owner's account (loaded if ever needed): the public pages ask for it on every visit.
     """
-    catalog_version = (
-        select(func.coalesce(func.sum(Product.version), 0))
-        .join(ShopItem, ShopItem.product_id == Product.id)
-        .where(ShopItem.shop_id == Shop.id)
-        .scalar_subquery()
-    )
     return (
         select(Shop)
         .where(Shop.handle == bindparam("handle"))
-        .options(with_expression(Shop.catalog_version, catalog_version), lazyload(Shop.user))
+        .options(with_expression(Shop.catalog_version, _catalog_version()), lazyload(Shop.user))
     )
 
 

@@ -326,6 +326,12 @@ def _public_shop(handle: str) -> Shop:
 @blueprint.route("/@<handle>")
 @reads_only
 def public_shop(handle: str) -> str:
+    if pages.seen_as_by_everyone():
+        cached = pages.cached_whole_page(handle)
+        if cached is not None:
+            return cached
+        shop = _public_shop(handle)
+        return pages.render_whole_page(shop, "shops/public.html", page=pages.shop_page(shop))
     shop = _public_shop(handle)
     return render_template("shops/public.html", shop=shop, page=pages.shop_page(shop))
 

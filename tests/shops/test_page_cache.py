@@ -23,18 +23,23 @@ from tests.conftest import Browser
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture
-def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The shared templates rendered so far (a cache hit renders none)."""
+def spy_on_renders(monkeypatch: pytest.MonkeyPatch, renderer: str) -> list[str]:
+    """The templates `pages.<renderer>` renders from now on."""
     rendered: list[str] = []
-    original = pages.render_shared
+    original = getattr(pages, renderer)
 
     def spy(template_name: str, **context: Any) -> Any:
         rendered.append(template_name)
         return original(template_name, **context)
 
-    monkeypatch.setattr(pages, "render_shared", spy)
+    monkeypatch.setattr(pages, renderer, spy)
     return rendered
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The shared templates rendered so far (a cache hit renders none)."""
+    return spy_on_renders(monkeypatch, "render_shared")
 
 
 @pytest.fixture
@@ -236,3 +241,48 @@ def test_each_language_has_its_own_cached_page(browser: Browser, shop: Shop, ren
     browser.get("/@ana", headers={"Accept-Language": "en"})
     assert len(renders) == rendered_for_both
     assert "Adicionar ao carrinho" in portuguese and "Adicionar ao carrinho" not in english
+
+
+@pytest.fixture
+def whole_page_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The whole pages rendered for visitors who see them alike (a cache hit renders none)."""
+    return spy_on_renders(monkeypatch, "render_page_with_holes")
+
+
+def test_shop_page_is_served_whole_from_the_cache_to_a_visitor_who_is_not_signed_in(
+    app: Any, shop: Shop, whole_page_renders: list[str]
+) -> None:
+    first, second = Browser(app.test_client()), Browser(app.test_client())
+    first_page = page(first)
+    second_page = page(second)
+    assert whole_page_renders == ["shops/public.html"]
+    assert TOKEN.sub("", first_page) == TOKEN.sub("", second_page)
+
+
+def test_shop_page_served_whole_carries_each_visitors_own_working_token(app: Any, shop: Shop) -> None:
+    first, second = Browser(app.test_client()), Browser(app.test_client())
+    first_tokens, second_tokens = set(TOKEN.findall(page(first))), set(TOKEN.findall(page(second)))
+    assert len(first_tokens) == 1 and len(second_tokens) == 1 and first_tokens != second_tokens
+    form = {"product_id": product("TEE-1").id, "quantity": 1, "shop": "ana", "next": "/@ana"}
+    assert second.post("/cart/add", {**form, "csrf_token": first_tokens.pop()}, csrf=False).status_code == 400
+    assert second.post("/cart/add", {**form, "csrf_token": second_tokens.pop()}, csrf=False).status_code == 302
+
+
+def test_shop_page_shows_a_visitors_cart_and_message_after_others_got_the_whole_page(app: Any, shop: Shop) -> None:
+    page(Browser(app.test_client()))  # cached whole for visitors with an empty cart
+    shopper = Browser(app.test_client())
+    shopper.add_to_cart(product("MUG-1").id, 2, shop="ana", next="/@ana")
+    with_message = page(shopper)
+    assert "Added “Stone Mug” to your cart." in with_message and 'aria-label="2 items"' in with_message
+    again = page(shopper)
+    assert "Added “Stone Mug”" not in again and 'aria-label="2 items"' in again
+
+
+def test_shop_page_with_a_query_string_is_rendered_for_its_visitor(
+    app: Any, shop: Shop, whole_page_renders: list[str]
+) -> None:
+    page(Browser(app.test_client()))
+    portuguese = page(Browser(app.test_client()), "/@ana?lang=pt_BR")
+    assert "Adicionar ao carrinho" in portuguese and 'name="next" value="/@ana?lang=pt_BR"' in portuguese
+    assert whole_page_renders == ["shops/public.html"]
+
