@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
@@ -32,33 +33,42 @@ from sqlalchemy import event  # noqa: E402
 ENDPOINTS = ("click", "shop", "product", "webhook")
 
 
-def prepare(path: Path, full: bool, reseed: bool = False) -> seed.World:
-    """A seeded SQLite database at `path`, with the world it holds pickled beside it (seeded once, reused)."""
+def prepare(path: Path, full: bool, reseed: bool = False, postgresql_url: str | None = None) -> tuple[str, seed.World]:
+    """A seeded database (SQLite at `path`, or the PostgreSQL one given) and the world it holds, pickled beside
+    `path` (seeded once, reused)."""
     import pickle
 
     from alembic import command
 
     from storefront.cli import alembic_config
 
-    url = f"sqlite:///{path}"
-    world_file = path.with_suffix(".world")
+    url = postgresql_url or f"sqlite:///{path}"
+    world_file = path.with_suffix(".pg.world" if postgresql_url else ".world")
     if reseed:
-        path.unlink(missing_ok=True)
+        if not postgresql_url:
+            path.unlink(missing_ok=True)
         world_file.unlink(missing_ok=True)
-    if path.exists() and world_file.exists():
+    if world_file.exists() and (postgresql_url or path.exists()):
         command.upgrade(alembic_config(url), "head")  # the tree may have gained a migration since the seeding
-        return pickle.loads(world_file.read_bytes())
-    command.upgrade(alembic_config(url), "head")
+        return url, pickle.loads(world_file.read_bytes())
+    if postgresql_url:
+        url = harness.prepare_database(
+            "postgresql", SimpleNamespace(postgresql_url=postgresql_url), path.parent)  # type: ignore[arg-type]
+    else:
+        path.unlink(missing_ok=True)  # seeded only in part: begin again
+        command.upgrade(alembic_config(url), "head")
     sizes = seed.Sizes() if full else seed.QUICK_SIZES
     world = seed.seed(url, sizes, datetime.now(UTC))
     world.stamp = None  # type: ignore[assignment]  # a module function: not needed after seeding
     world_file.write_bytes(pickle.dumps(world))
-    return world
+    return url, world
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--database", default="/tmp/vitrine-profile.sqlite3")
+    parser.add_argument("--postgresql-url", help="profile on this PostgreSQL database instead (its name must contain "
+                        "'bench': its schema is dropped when seeding)")
     parser.add_argument("--full", action="store_true", help="the full data set (default: the quick one)")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--only", choices=ENDPOINTS, action="append")
@@ -71,8 +81,9 @@ def main() -> None:
     args = parser.parse_args()
 
     path = Path(args.database)
-    world = prepare(path, args.full, args.reseed)
-    url = f"sqlite:///{path}"
+    if args.postgresql_url and "bench" not in (harness.make_url(args.postgresql_url).database or ""):
+        sys.exit("refusing a PostgreSQL database whose name lacks 'bench': seeding drops its schema")
+    url, world = prepare(path, args.full, args.reseed, args.postgresql_url)
     os.environ.pop("REDIS_URL", None)
     from storefront import create_app
     from storefront.extensions import db

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, Table, delete, insert, select
+from sqlalchemy import Connection, Insert, Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from share.models import Click, DeviceClass, LinkDay, LinkHour, ShareLink
@@ -56,17 +56,19 @@ def _upsert(dialect: str, table: Table) -> Insert:
     )
 
 
-def _add(model: type[LinkHour] | type[LinkDay], key: dict[str, object], clicks: int, visitors: int) -> None:
-    dialect = db.session.get_bind().dialect.name
-    db.session.execute(_upsert(dialect, model.__table__), {**key, "clicks": clicks, "visitors": visitors})
+def _add(connection: Connection, model: type[LinkHour] | type[LinkDay], key: dict[str, object], clicks: int, visitors: int) -> None:
+    connection.execute(_upsert(connection.dialect.name, model.__table__), {**key, "clicks": clicks, "visitors": visitors})
 
 
-def count_click(link_id: int, created_at: datetime, device_class: str, *, first_of_day: bool, day: date) -> None:
-    """Add one click (and one visitor when it is the visitor's first of the day) to the link's hour and day, atomically."""
+def count_click(
+    connection: Connection, link_id: int, created_at: datetime, device_class: str, *, first_of_day: bool, day: date
+) -> None:
+    """Add one click (and one visitor when it is the visitor's first of the day) to the link's hour and day, atomically,
+    on `connection` (the click's own transaction)."""
     if device_class == DeviceClass.BOT:
         return
-    _add(LinkHour, {"link_id": link_id, "hour": hour_of(created_at)}, 1, int(first_of_day))
-    _add(LinkDay, {"link_id": link_id, "day": day}, 1, int(first_of_day))
+    _add(connection, LinkHour, {"link_id": link_id, "hour": hour_of(created_at)}, 1, int(first_of_day))
+    _add(connection, LinkDay, {"link_id": link_id, "day": day}, 1, int(first_of_day))
 
 
 def _links_with_zones(shop_ids: Iterable[int] | None) -> list[tuple[int, ZoneInfo]]:

@@ -19,7 +19,8 @@ from share import rollups
 from share.attribution import (
     AttributionModel, BuyerSignals, SelfReferralVerdict, Touchpoint, decide, judge_self_referral,
 )
-from share.models import Channel, Click, KnownVisitor, LinkTarget, OrderAttribution, SelfReferral, ShareLink, Touch, TouchKind
+from share.click_statement import click_statement
+from share.models import Channel, Click, DeviceClass, KnownVisitor, LinkTarget, OrderAttribution, SelfReferral, ShareLink, Touch, TouchKind
 from storefront import clock, localtime
 from storefront.accounts.models import User
 from storefront.catalog.models import Product
@@ -111,11 +112,20 @@ class LinkRoute:
     shop_id: int
     destination: str | None
     curator_time_zone: str
+    #: The visitor the link was resolved for, and when they last clicked it (None: never), read in the same query.
+    visitor_id: str | None = None
+    visitor_last_click_at: datetime | None = None
 
 
 @functools.cache
 def _route_query() -> Select[Any]:
     """Built once: constructing the statement cost more than running it."""
+    clicks = Click.__table__.c
+    visitor_last_click = (
+        select(func.max(clicks.created_at))
+        .where(clicks.visitor_id == bindparam("visitor_id"), clicks.link_id == ShareLink.id)
+        .scalar_subquery()
+    )
     look_slug = (
         select(Look.slug).where(Look.id == ShareLink.target_id, Look.shop_id == ShareLink.shop_id).scalar_subquery()
     )
@@ -129,31 +139,33 @@ def _route_query() -> Select[Any]:
         select(ShareLink.id, ShareLink.shop_id, ShareLink.target_type, Shop.handle, Shop.status, Shop.suspended_at,
                User.time_zone,
                case((ShareLink.target_type == LinkTarget.LOOK, look_slug),
-                    (ShareLink.target_type == LinkTarget.PRODUCT, product_slug), else_=None))
+                    (ShareLink.target_type == LinkTarget.PRODUCT, product_slug), else_=None),
+               visitor_last_click)
         .join(Shop, Shop.id == ShareLink.shop_id)
         .join(User, User.id == Shop.user_id)
         .where(ShareLink.code == bindparam("code"))
     )
 
 
-def resolve_link(code: str) -> LinkRoute | None:
-    """The link behind a code and where it leads, in one SELECT (every click runs this).
+def resolve_link(code: str, visitor_id: str | None = None) -> LinkRoute | None:
+    """The link behind a code, where it leads and when `visitor_id` last clicked it, in one SELECT (every click runs this).
 
     A link leads nowhere once its shop is not public (a draft, a suspension) or its look or product is gone
     from the shop (or the product is inactive): the visitor then lands in the store, unattributed."""
     if not CODE_PATTERN.match(code):
         return None
-    row = db.session.execute(_route_query(), {"code": code}).one_or_none()
+    row = db.session.connection().execute(_route_query(), {"code": code, "visitor_id": visitor_id}).one_or_none()
     if row is None:
         return None
-    link_id, shop_id, target_type, handle, status, suspended_at, time_zone, slug = row
+    link_id, shop_id, target_type, handle, status, suspended_at, time_zone, slug, last_click_at = row
     destination: str | None = None
     if status == ShopStatus.PUBLISHED and suspended_at is None:
         if target_type == LinkTarget.SHOP:
             destination = f"/@{handle}"
         elif slug:
             destination = f"/@{handle}/looks/{slug}" if target_type == LinkTarget.LOOK else f"/products/{slug}"
-    return LinkRoute(id=link_id, code=code, shop_id=shop_id, destination=destination, curator_time_zone=time_zone)
+    return LinkRoute(id=link_id, code=code, shop_id=shop_id, destination=destination, curator_time_zone=time_zone,
+                     visitor_id=visitor_id, visitor_last_click_at=last_click_at)
 
 
 def link_path(link: ShareLink) -> str:
@@ -184,24 +196,36 @@ class RecordedTouch:
 def record_click(link: LinkRoute, facts: ClickFacts, *, at: datetime | None = None) -> RecordedTouch:
     """Store one counted click and the attribution touch it gives the link's shop, both at `at` (default: now).
 
-    Every click a share link gets comes through here, so it is written in Core (no ORM objects): one read of the
-    visitor's previous click on the link, two INSERTs, and the two rollup upserts last, which keeps the rollup rows
-    locked (PostgreSQL) for as short a time as possible before the caller commits.
+    Every click a share link gets comes through here, so it is written in Core (no ORM objects): the visitor's
+    previous click on the link (read with the link when it was resolved for this visitor), then the click, its touch
+    and the two rollup rows — in one statement on PostgreSQL (`share.click_statement`), in four elsewhere, the
+    rollups last, which keeps their rows locked for as short a time as possible before the caller commits.
     """
     now = at or clock.now()
-    previous = db.session.scalar(_previous_click_query(), {"visitor_id": facts.visitor_id, "link_id": link.id})
-    click_id = db.session.execute(_insert_click(), {
+    # Core statements on the session's connection and transaction, past the ORM's per-statement work.
+    connection = db.session.connection()
+    if link.visitor_id is not None and link.visitor_id == facts.visitor_id:
+        previous = link.visitor_last_click_at
+    else:
+        previous = connection.scalar(_previous_click_query(), {"visitor_id": facts.visitor_id, "link_id": link.id})
+    click = {
         "link_id": link.id, "visitor_id": facts.visitor_id, "referrer_host": facts.referrer_host[:255], "created_at": now,
         "device_class": facts.device_class, "ip_hash": facts.ip_hash,
         "unique_visit": previous is None or previous < now - UNIQUE_VISIT_WINDOW,
-    }).scalar_one()
-    touch_id = db.session.execute(_insert_touch(), {
-        "visitor_id": facts.visitor_id, "user_id": facts.user_id, "shop_id": link.shop_id, "click_id": click_id,
-        "kind": TouchKind.CLICK, "created_at": now,
-    }).scalar_one()
+    }
+    touch = {"user_id": facts.user_id, "shop_id": link.shop_id, "kind": TouchKind.CLICK}
     tz = rollups.zone_named(link.curator_time_zone)
-    rollups.count_click(link.id, now, facts.device_class, first_of_day=rollups.first_click_of_day(previous, now, tz),
-                        day=localtime.local_date(now, tz))
+    first_of_day, day = rollups.first_click_of_day(previous, now, tz), localtime.local_date(now, tz)
+    if connection.dialect.name == "postgresql" and facts.device_class != DeviceClass.BOT:
+        touch_id, click_id = connection.execute(click_statement(), {
+            **click, **touch, "hour": rollups.hour_of(now), "day": day, "clicks": 1, "visitors": int(first_of_day),
+        }).one()
+        return RecordedTouch(id=touch_id, visitor_id=facts.visitor_id, click_id=click_id)
+    click_id = connection.execute(_insert_click(), click).scalar_one()
+    touch_id = connection.execute(_insert_touch(), {
+        **touch, "visitor_id": facts.visitor_id, "click_id": click_id, "created_at": now,
+    }).scalar_one()
+    rollups.count_click(connection, link.id, now, facts.device_class, first_of_day=first_of_day, day=day)
     return RecordedTouch(id=touch_id, visitor_id=facts.visitor_id, click_id=click_id)
 
 

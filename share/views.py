@@ -39,8 +39,11 @@ def _under_rate_limit(key: str) -> bool:
 
 @blueprint.route("/s/<code>", methods=["GET", "HEAD"])
 def follow(code: str) -> Response:
+    # Decided up front: the link is read with this visitor's last click on it, and a click spooled after an
+    # uncertain commit is recognised by the replay.
+    visitor, clicked_at = visits.current_visitor_id(request), clock.now()
     try:
-        link = services.resolve_link(code)
+        link = services.resolve_link(code, visitor)
     except outage.DATABASE_UNAVAILABLE as error:
         return _follow_without_database(code, error)
     if link is None:
@@ -54,8 +57,6 @@ def follow(code: str) -> Response:
     response = redirect(destination, 302)
     if not visits.is_countable(request):
         return response
-    # Decided up front so that a click spooled after an uncertain commit is recognised by the replay.
-    visitor, clicked_at = visits.current_visitor_id(request), clock.now()
     try:
         if not _under_rate_limit(visits.rate_limit_key(request.remote_addr)):
             log.warning("share click over the rate limit on link %s", link.id)

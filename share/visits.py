@@ -5,6 +5,7 @@ one reads as no cookie at all.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -37,7 +38,9 @@ BOT_USER_AGENT = re.compile(
 _MOBILE_USER_AGENT = re.compile(r"mobi|android|iphone|ipad|ipod|windows phone|harmonyos|micromessenger", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=512)
 def device_class(user_agent: str) -> DeviceClass:
+    """Remembered per user agent: a handful of agents make most visits, and the crawler pattern is long."""
     if not user_agent.strip() or BOT_USER_AGENT.search(user_agent):
         return DeviceClass.BOT
     return DeviceClass.MOBILE if _MOBILE_USER_AGENT.search(user_agent) else DeviceClass.DESKTOP
@@ -67,7 +70,12 @@ def referrer_host(request: Request) -> str:
 
 
 def _salt(purpose: str) -> bytes:
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), purpose.encode(), hashlib.sha256).digest()
+    return _salt_for(current_app.config["SECRET_KEY"], purpose)
+
+
+@functools.lru_cache(maxsize=16)
+def _salt_for(secret_key: str, purpose: str) -> bytes:
+    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 def ip_hash(address: str | None) -> str:
@@ -93,7 +101,13 @@ def new_visitor_id() -> str:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="vitrine attribution cookie")
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=4)
+def _serializer_for(secret_key: str) -> URLSafeSerializer:
+    """Built once per key: every click reads and writes the attribution cookie."""
+    return URLSafeSerializer(secret_key, salt="vitrine attribution cookie")
 
 
 @dataclass(frozen=True)
