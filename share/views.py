@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import segno
-from flask import Blueprint, Response, abort, after_this_request, current_app, redirect, render_template, request
+from flask import Blueprint, Response, abort, after_this_request, current_app, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, user_logged_in
 
@@ -18,7 +18,7 @@ from share.panel import build_panel
 from share.services import ClickFacts, ShareError
 from share.spool import ClickSpool, new_spooled_click
 from storefront import clock, outage, throttle
-from storefront.extensions import db
+from storefront.extensions import db, statements_stand_alone_on_postgresql
 from storefront.shops import services as shops
 from storefront.shops.models import Shop
 
@@ -42,6 +42,16 @@ def follow(code: str) -> Response:
     # Decided up front: the link is read with this visitor's last click on it, and a click spooled after an
     # uncertain commit is recognised by the replay.
     visitor, clicked_at = visits.current_visitor_id(request), clock.now()
+    # A visitor's click is written in one statement on PostgreSQL (share.click_statement) after one read of the
+    # link: neither needs a transaction around it. A signed-in visitor's click also ties the browser to the
+    # account, in several statements, which keep theirs.
+    if "_user_id" in session:
+        return _follow(code, visitor, clicked_at)
+    with statements_stand_alone_on_postgresql():
+        return _follow(code, visitor, clicked_at)
+
+
+def _follow(code: str, visitor: str, clicked_at: datetime) -> Response:
     try:
         link = services.resolve_link(code, visitor)
     except outage.DATABASE_UNAVAILABLE as error:

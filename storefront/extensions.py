@@ -40,7 +40,7 @@ def create_database_engine(url: str, **options: Any) -> Engine:
     options.setdefault("connect_args", {"connect_timeout": 5})
     engine = create_engine(url, **options)
     _ping_when_idle(engine)
-    _autocommit_when_reading_only(engine)
+    _autocommit_when_asked(engine)
     return engine
 
 
@@ -71,15 +71,16 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"a pooled connection was lost while idle: {error}") from error
 
 
-def _autocommit_when_reading_only(engine: Engine) -> None:
-    """Connections taken in `reading_only` run each statement on its own, without BEGIN and ROLLBACK.
+def _autocommit_when_asked(engine: Engine) -> None:
+    """Connections taken in `reading_only` or `statements_stand_alone` run each statement on its own, without
+    BEGIN and ROLLBACK or COMMIT.
 
     Under READ COMMITTED every statement sees its own snapshot anyway, so a transaction around reads gains
     them nothing, and a page that only reads saves two round trips.
     """
     @event.listens_for(engine, "engine_connect")
     def on_connect(connection: Any) -> None:
-        if _reading_only.get():
+        if _reading_only.get() or _statements_stand_alone.get():
             connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
@@ -104,12 +105,24 @@ def _configure_sqlite(engine: Engine) -> None:
         # writes fails at once with SQLITE_BUSY when another worker wrote in between, whereas
         # an immediate one waits its turn (busy_timeout). Pages that only read (`reading_only`)
         # begin no transaction: each statement reads its own WAL snapshot without the write lock,
-        # as each does under PostgreSQL's READ COMMITTED (see `_autocommit_when_reading_only`).
+        # as each does under PostgreSQL's READ COMMITTED (see `_autocommit_when_asked`).
         if not _reading_only.get():
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 _reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+_statements_stand_alone: ContextVar[bool] = ContextVar("statements_stand_alone", default=False)
+
+
+@contextmanager
+def statements_stand_alone_on_postgresql() -> Iterator[None]:
+    """On PostgreSQL, connections taken inside run each statement in a transaction of its own (no BEGIN, no
+    COMMIT): for work whose every write is one statement, atomic by itself. Elsewhere it changes nothing."""
+    token = _statements_stand_alone.set(True)
+    try:
+        yield
+    finally:
+        _statements_stand_alone.reset(token)
 
 
 def reads_only(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from commissions.analytics import cli as analytics
-from share.models import Channel, LinkHour, LinkTarget
+from share.models import Channel, Click, LinkHour, LinkTarget, Touch
 from storefront.extensions import db
 from tests.commissions.test_concurrency import THREADS, run_at_once
 from tests.conftest import empty_every_table, on_postgresql
+from tests.share.conftest import PHONE
 
 pytestmark = on_postgresql
 
@@ -56,3 +57,37 @@ def test_simultaneous_clicks_on_one_link_are_each_counted(app: Any, committed_li
         assert (clicks, unique) == (THREADS, THREADS)
         assert analytics.differences() == []
         db.session.remove()
+
+
+def follow_as_a_new_visitor(app: Any, code: str) -> int:
+    response = app.test_client().get(f"/s/{code}", headers={"User-Agent": PHONE, "Sec-Fetch-Dest": "document"})
+    return response.status_code
+
+
+def test_visitors_following_one_link_together_are_each_counted_once(app: Any, committed_link: str) -> None:
+    # each visitor's click is one statement, committed by itself (no transaction around the request)
+    results = run_at_once(app, lambda: follow_as_a_new_visitor(app, committed_link))
+    assert results == [302] * THREADS
+    with app.test_request_context():
+        clicks, touches = db.session.execute(
+            select(select(func.count()).select_from(Click).scalar_subquery(), select(func.count()).select_from(Touch).scalar_subquery())
+        ).one()
+        assert (clicks, touches) == (THREADS, THREADS)
+        assert analytics.differences() == []
+        db.session.remove()
+
+
+def test_a_visitors_click_sends_two_statements_each_committed_by_itself(app: Any, committed_link: str) -> None:
+    follow_as_a_new_visitor(app, committed_link)  # warm up: the first request of the app may read more
+    sent: list[tuple[str, bool]] = []
+
+    def record(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append((statement.split(None, 1)[0], connection.connection.driver_connection.autocommit))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert follow_as_a_new_visitor(app, committed_link) == 302
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    # the link with the visitor's last click; the click, its touch and the rollups; no BEGIN, no COMMIT
+    assert sent == [("SELECT", True), ("WITH", True)]
