@@ -194,8 +194,9 @@ def post_many(postings: list[Posting]) -> list[tuple[LedgerTransaction, bool]]:
         for posting in fresh if posting.idempotency_key in written for transfer in posting.transfers
     ]
     if transfers:
-        # Core, not the ORM's bulk insert: nothing reads these rows back in this transaction (see `balance`).
-        db.session.execute(insert(LedgerTransfer.__table__), transfers)
+        # Core, not the ORM's bulk insert: nothing reads these rows back in this transaction (see `balance`). One row
+        # (an order's usual posting) goes as a plain execute: an executemany of one costs a pipeline round on psycopg.
+        db.session.execute(insert(LedgerTransfer.__table__), transfers if len(transfers) > 1 else transfers[0])
     missing = [key for key in first if key not in written and key not in earlier]
     if missing:
         # Posted before, or by a concurrent request that committed first: read theirs back.

@@ -22,6 +22,7 @@ from commissions.ledger import LedgerError, Posting, Transfer
 from commissions.models import AccountKind, Commission, CommissionStatus, CuratorTier
 from commissions.notifications import messages as notifications
 from commissions.states import BUCKET, COMMISSION_STATES, COMMISSION_STATUS_LABELS
+from share.models import OrderAttribution
 from share.services import find_order_attribution
 from storefront import clock
 from storefront.audit.services import record_audit
@@ -86,15 +87,18 @@ def _locked(commission: Commission) -> Commission:
 # Earning ------------------------------------------------------------------------------------
 
 
-def earn_for_paid_order(order: Order, payment: Payment, settings: CommissionSettings) -> list[Commission]:
+def earn_for_paid_order(
+    order: Order, payment: Payment, settings: CommissionSettings, *, attribution: OrderAttribution | None = None,
+) -> list[Commission]:
     """One pending commission per line that credits a curator's shop; a replay creates nothing more.
 
     No commission for a self-referred line (attribution already took its shop away), for a
     suspended shop, or for an amount that rounds down to nothing. A shop under self-referral
     review earns on hold until an operator decides. Each curator's tier is read once, before
-    the order's own lines count toward it.
+    the order's own lines count toward it. `attribution` is the order's when the caller read it already.
     """
-    attribution = find_order_attribution(order.id)
+    if attribution is None:
+        attribution = find_order_attribution(order.id)
     under_review = set(attribution.review_shop_ids or []) if attribution is not None else set()
     earning: list[tuple[OrderLine, Shop]] = []
     for line in order.lines:

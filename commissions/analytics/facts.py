@@ -54,8 +54,25 @@ def _winning_link(order_id: int) -> tuple[int | None, int | None]:
     return (row[0], row[1]) if row else (None, None)
 
 
-def facts_for(order: Order) -> dict[int, AttributedSale]:
-    """The order's attributed sales by shop, as they should be now (none unless it was paid)."""
+def winner_of(attribution: OrderAttribution | None) -> tuple[int | None, int | None]:
+    """`_winning_link` from an attribution already loaded (its click with it)."""
+    if attribution is None or attribution.click is None:
+        return None, None
+    return attribution.shop_id, attribution.click.link_id
+
+
+def kept_by_line_of(commissions: Iterable[Commission]) -> dict[int, int]:
+    """`_kept_by_line` from the order's commissions already loaded: the caller vouches they are all of them."""
+    return {c.order_line_id: c.earned_minor - c.reversed_minor for c in commissions if c.status != CommissionStatus.REJECTED}
+
+
+def facts_for(
+    order: Order, *, winner: tuple[int | None, int | None] | None = None, kept: dict[int, int] | None = None,
+) -> dict[int, AttributedSale]:
+    """The order's attributed sales by shop, as they should be now (none unless it was paid).
+
+    `winner` (`winner_of`) and `kept` (`kept_by_line_of`) when the caller holds them already, else they are read.
+    """
     if order.status_enum not in PAID_STATUSES or order.paid_at is None:
         return {}
     credited = [line for line in order.lines if line.shop_id is not None]
@@ -64,8 +81,9 @@ def facts_for(order: Order) -> dict[int, AttributedSale]:
     # Refund lines are written only with the refund they belong to, which adds to the order's refunded amount:
     # an order with nothing refunded (every order as it is paid) has none to read.
     refunded = _refunded_by_line([line.id for line in credited]) if order.refunded_minor else {}
-    kept = _kept_by_line(order.id)
-    winner_shop, winner_link = _winning_link(order.id)
+    if kept is None:
+        kept = _kept_by_line(order.id)
+    winner_shop, winner_link = _winning_link(order.id) if winner is None else winner
     key = buyer_key(order.email)
     facts: dict[int, AttributedSale] = {}
     for line in credited:
@@ -85,20 +103,23 @@ def facts_for(order: Order) -> dict[int, AttributedSale]:
 FACT_COLUMNS = ("link_id", "paid_at", "currency", "sales_minor", "refunded_minor", "commission_minor", "buyer_key")
 
 
-def refresh_order(order: Order) -> None:
+def refresh_order(
+    order: Order, *, winner: tuple[int | None, int | None] | None = None, kept: dict[int, int] | None = None,
+) -> None:
     """Bring the order's stored facts in line with `facts_for` (flush, never commit), in one statement.
 
     A paid order's facts cover every shop credited on its lines, and lines never change shop,
     so no stored fact is ever left out of them: they are written over (INSERT … ON CONFLICT DO
     UPDATE), and only an order that is no longer paid has its facts deleted.
     """
-    wanted = facts_for(order)
+    wanted = facts_for(order, winner=winner, kept=kept)
     if not wanted:
         db.session.execute(delete(AttributedSale).where(AttributedSale.order_id == order.id))
         return
+    rows = [{column: getattr(fact, column) for column in ("order_id", "shop_id", *FACT_COLUMNS)} for fact in wanted.values()]
+    # One shop (the usual order) as a plain execute: an executemany of one costs a pipeline round on psycopg.
     db.session.execute(
-        insert_or_update(AttributedSale.__table__, ["order_id", "shop_id"], list(FACT_COLUMNS)),
-        [{column: getattr(fact, column) for column in ("order_id", "shop_id", *FACT_COLUMNS)} for fact in wanted.values()],
+        insert_or_update(AttributedSale.__table__, ["order_id", "shop_id"], list(FACT_COLUMNS)), rows if len(rows) > 1 else rows[0],
     )
     for shop_id in wanted:  # copies loaded earlier in this session read the new values on next use
         loaded = db.session.identity_map.get(identity_key(AttributedSale, (order.id, shop_id)))

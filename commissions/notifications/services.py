@@ -6,27 +6,27 @@ webhook or a re-run writes nothing more (a duplicate is ignored, not an error).
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from commissions.notifications.models import Notice, NotificationKind, NotificationPreference, OutboxEmail
 from storefront import clock
 from storefront.accounts.models import User
 from storefront.extensions import db
-from storefront.inserts import insert_once
+from storefront.inserts import insert_once_returning_id
 from storefront.i18n import LANGUAGES
 from storefront.listing import Page, clamp_page
 
 log = logging.getLogger(__name__)
-Row = TypeVar("Row", Notice, OutboxEmail)
 
 #: Where notices lead. Paths, not endpoints: services know no views (tests check they resolve).
 EARNINGS_PATH = "/me/earnings"
@@ -67,10 +67,20 @@ class Message:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What `notify` wrote: None for a channel that is off or was already written for this key."""
+    """What `notify` wrote, by id: None for a channel that is off or was already written for this key."""
 
-    notice: Notice | None
-    email: OutboxEmail | None
+    notice_id: int | None
+    email_id: int | None
+
+    @property
+    def notice(self) -> Notice | None:
+        """The notice written, read when asked (the paid-order path never asks)."""
+        return db.session.get(Notice, self.notice_id) if self.notice_id is not None else None
+
+    @property
+    def email(self) -> OutboxEmail | None:
+        """The e-mail written, read when asked."""
+        return db.session.get(OutboxEmail, self.email_id) if self.email_id is not None else None
 
 
 @dataclass(frozen=True)
@@ -89,26 +99,27 @@ def notify(user_id: int, message: Message, *, dedupe_key: str) -> Delivery:
     if user is None:
         raise LookupError(f"no user {user_id} to notify")
     channels = preferences_for(user_id)[message.kind]
-    notice = email = None
+    notice_id = email_id = None
     if channels.in_app:
-        notice = _insert_once(Notice, {
+        notice_id = _insert_once(Notice, {
             "user_id": user_id, "kind": message.kind, "title": message.title[:200], "body": message.body[:1000],
             "link_path": message.link_path, "dedupe_key": dedupe_key,
         })
     if channels.email:
-        email = _insert_once(OutboxEmail, {
+        email_id = _insert_once(OutboxEmail, {
             "user_id": user_id, "kind": message.kind, "recipient": user.email, "subject": message.title[:200],
             "text_body": render_email(user, message), "dedupe_key": dedupe_key,
         })
-    if notice is not None or email is not None:
+    if notice_id is not None or email_id is not None:
         log.info("notified user %s of %s (%s): notice %s, e-mail %s", user_id, message.kind, dedupe_key,
-                 notice is not None, email is not None)
-    return Delivery(notice, email)
+                 notice_id is not None, email_id is not None)
+    return Delivery(notice_id, email_id)
 
 
-def _insert_once(model: type[Row], values: dict[str, Any]) -> Row | None:
-    """The row, written now; None when its dedupe key was written before (or by a concurrent writer that committed first)."""
-    return db.session.scalar(insert_once(model, "dedupe_key").values(values).returning(model))
+def _insert_once(model: type[Notice | OutboxEmail], values: dict[str, Any]) -> int | None:
+    """The id of the row written now; None when its dedupe key was written before (or by a concurrent writer that
+    committed first)."""
+    return db.session.scalar(insert_once_returning_id(model.__table__, "dedupe_key"), values)
 
 
 def render_email(user: User, message: Message) -> str:
@@ -128,10 +139,19 @@ def render_email(user: User, message: Message) -> str:
 def preferences_for(user_id: int) -> dict[NotificationKind, Channels]:
     """Every kind's channels for this user; a kind never saved has both on."""
     saved = {
-        row.kind: Channels(email=row.email_enabled, in_app=row.in_app_enabled)
-        for row in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user_id))
+        kind: Channels(email=email_enabled, in_app=in_app_enabled)
+        for kind, email_enabled, in_app_enabled in db.session.execute(_saved_preferences(), {"user_id": user_id})
     }
     return {kind: saved.get(kind.value, Channels()) for kind in NotificationKind}
+
+
+@functools.cache
+def _saved_preferences() -> Select[tuple[str, bool, bool]]:
+    """The `user_id`'s saved channels by kind, in Core (built once: every notification reads them)."""
+    preferences = NotificationPreference.__table__
+    return select(preferences.c.kind, preferences.c.email_enabled, preferences.c.in_app_enabled).where(
+        preferences.c.user_id == bindparam("user_id"),
+    )
 
 
 def save_preferences(user_id: int, choices: dict[NotificationKind, Channels]) -> None:
