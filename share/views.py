@@ -46,12 +46,16 @@ def follow(code: str) -> Response:
     # link: neither needs a transaction around it. A signed-in visitor's click also ties the browser to the
     # account, in several statements, which keep theirs.
     if "_user_id" in session:
-        return _follow(code, visitor, clicked_at)
+        try:
+            signed_in_user = current_user.id if current_user.is_authenticated else None
+        except outage.DATABASE_UNAVAILABLE as error:
+            return _follow_without_database(code, error)
+        return _follow(code, visitor, clicked_at, signed_in_user=signed_in_user)
     with statements_stand_alone_on_postgresql():
-        return _follow(code, visitor, clicked_at)
+        return _follow(code, visitor, clicked_at, signed_in_user=None)
 
 
-def _follow(code: str, visitor: str, clicked_at: datetime) -> Response:
+def _follow(code: str, visitor: str, clicked_at: datetime, *, signed_in_user: int | None) -> Response:
     try:
         link = services.resolve_link(code, visitor)
     except outage.DATABASE_UNAVAILABLE as error:
@@ -75,11 +79,11 @@ def _follow(code: str, visitor: str, clicked_at: datetime) -> Response:
             visitor_id=visitor, referrer_host=visits.referrer_host(request),
             device_class=visits.device_class(request.headers.get("User-Agent", "")),
             ip_hash=visits.ip_hash(request.remote_addr),
-            user_id=current_user.id if current_user.is_authenticated else None,
+            user_id=signed_in_user,
         )
         touch = services.record_click(link, facts, at=clicked_at)
-        if current_user.is_authenticated:
-            services.remember_visitor(current_user.id, facts.visitor_id, window=visits.attribution_window())
+        if signed_in_user is not None:
+            services.remember_visitor(signed_in_user, facts.visitor_id, window=visits.attribution_window())
         db.session.commit()
         _remember_touch(response, touch)
     except outage.DATABASE_UNAVAILABLE as error:

@@ -80,11 +80,22 @@ def _salt_for(secret_key: str, purpose: str) -> bytes:
 
 def ip_hash(address: str | None) -> str:
     """A keyed hash of the IP: equal IPs compare equal, the IP itself cannot be read back."""
-    return hmac.new(_salt("vitrine ip hash"), (address or "").encode(), hashlib.sha256).hexdigest()[:32]
+    return _ip_hash_for(_salt("vitrine ip hash"), address or "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _ip_hash_for(salt: bytes, address: str) -> str:
+    """Remembered for the addresses seen last: a phone following several links pays for its hash once."""
+    return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def rate_limit_key(address: str | None) -> str:
-    return ip_hash(network_of(address))
+    return ip_hash(_network_of(address or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _network_of(address: str) -> str:
+    return network_of(address)
 
 
 def identity_salt() -> bytes:

@@ -79,6 +79,19 @@ def test_follow_without_a_cached_destination_lands_on_the_home_page(
     assert [click.code for click in spooled(spool)] == [code]
 
 
+def test_a_signed_in_visitor_lands_and_is_spooled_too(
+    create_shop: Any, create_user: Any, share_link: Any, browser: Any, database: Any, spool: ClickSpool,
+) -> None:
+    code = share_link(create_shop(handle="ana")).code
+    follow(browser, code)
+    create_user(email="bia@example.com")
+    browser.log_in("bia@example.com")
+    with unreachable_database():  # the signed-in visitor's account cannot be read either
+        response = follow(browser, code)
+    assert response.status_code == 302 and response.headers["Location"] == "/@ana"
+    assert [click.code for click in spooled(spool)] == [code]
+
+
 def test_crawlers_are_not_spooled(create_shop: Any, share_link: Any, browser: Any, database: Any, spool: ClickSpool) -> None:
     code = share_link(create_shop()).code
     with unreachable_database():
