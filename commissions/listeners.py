@@ -8,7 +8,7 @@ from flask import current_app
 from commissions import services
 from commissions.analytics import facts
 from commissions.services import CommissionSettings
-from share.services import find_order_attribution
+from share.services import find_paid_order_attribution
 from storefront.payments import signals
 
 
@@ -17,7 +17,7 @@ def settings_from_config(config: Any) -> CommissionSettings:
 
 
 def _on_order_paid(_sender: object, *, order: Any, payment: Any) -> None:
-    attribution = find_order_attribution(order.id)  # read once, for the commissions and the facts
+    attribution = find_paid_order_attribution(order.id)  # read once, for the commissions and the facts
     made = services.earn_for_paid_order(order, payment, settings_from_config(current_app.config), attribution=attribution)
     # The order has just become paid (once, under its row lock): the commissions made now are all it has.
     facts.refresh_order(order, winner=facts.winner_of(attribution), kept=facts.kept_by_line_of(made))

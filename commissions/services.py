@@ -22,8 +22,7 @@ from commissions.ledger import LedgerError, Posting, Transfer
 from commissions.models import AccountKind, Commission, CommissionStatus, CuratorTier
 from commissions.notifications import messages as notifications
 from commissions.states import BUCKET, COMMISSION_STATES, COMMISSION_STATUS_LABELS
-from share.models import OrderAttribution
-from share.services import find_order_attribution
+from share.services import PaidOrderAttribution, find_paid_order_attribution
 from storefront import clock
 from storefront.audit.services import record_audit
 from storefront.extensions import db
@@ -88,7 +87,7 @@ def _locked(commission: Commission) -> Commission:
 
 
 def earn_for_paid_order(
-    order: Order, payment: Payment, settings: CommissionSettings, *, attribution: OrderAttribution | None = None,
+    order: Order, payment: Payment, settings: CommissionSettings, *, attribution: PaidOrderAttribution | None = None,
 ) -> list[Commission]:
     """One pending commission per line that credits a curator's shop; a replay creates nothing more.
 
@@ -98,8 +97,8 @@ def earn_for_paid_order(
     the order's own lines count toward it. `attribution` is the order's when the caller read it already.
     """
     if attribution is None:
-        attribution = find_order_attribution(order.id)
-    under_review = set(attribution.review_shop_ids or []) if attribution is not None else set()
+        attribution = find_paid_order_attribution(order.id)
+    under_review = set(attribution.review_shop_ids) if attribution is not None else set()
     earning: list[tuple[OrderLine, Shop]] = []
     for line in order.lines:
         shop = db.session.get(Shop, line.shop_id) if line.shop_id is not None else None

@@ -456,3 +456,37 @@ def _winner_record(
 
 def find_order_attribution(order_id: int) -> OrderAttribution | None:
     return db.session.scalar(select(OrderAttribution).where(OrderAttribution.order_id == order_id))
+
+
+@dataclass(frozen=True)
+class PaidOrderAttribution:
+    """What paying an order needs of its attribution (`find_paid_order_attribution`), without its related objects."""
+
+    shop_id: int | None
+    #: The credited shops under self-referral review, and why (`OrderAttribution.review_*`).
+    review_shop_ids: list[int]
+    review_reasons: list[str]
+    #: The link of the click that won the order; None when no click did.
+    link_id: int | None
+
+
+def find_paid_order_attribution(order_id: int) -> PaidOrderAttribution | None:
+    """The order's attribution as paying it reads it: one small SELECT, where `find_order_attribution` loads
+    the attribution with its shop, click, link and their owners (every payment runs this)."""
+    row = db.session.connection().execute(_paid_order_attribution_query(), {"order_id": order_id}).one_or_none()
+    if row is None:
+        return None
+    shop_id, review_shop_ids, review_reasons, link_id = row
+    return PaidOrderAttribution(shop_id=shop_id, review_shop_ids=list(review_shop_ids or []),
+                                review_reasons=list(review_reasons or []), link_id=link_id)
+
+
+@functools.cache
+def _paid_order_attribution_query() -> Select[Any]:
+    """Built once, in Core (no ORM compilation per payment)."""
+    attributions, clicks = OrderAttribution.__table__.c, Click.__table__.c
+    return (
+        select(attributions.shop_id, attributions.review_shop_ids, attributions.review_reasons, clicks.link_id)
+        .outerjoin_from(OrderAttribution.__table__, Click.__table__, clicks.id == attributions.click_id)
+        .where(attributions.order_id == bindparam("order_id"))
+    )

@@ -15,7 +15,7 @@ from commissions.analytics.models import AttributedSale
 from commissions.models import Commission, CommissionStatus
 from share import visits
 from share.models import Click, OrderAttribution
-from share.services import identity_hash
+from share.services import PaidOrderAttribution, identity_hash
 from storefront.extensions import db
 from storefront.inserts import insert_or_update
 from storefront.orders.models import PAID_STATUSES, Order
@@ -54,11 +54,11 @@ def _winning_link(order_id: int) -> tuple[int | None, int | None]:
     return (row[0], row[1]) if row else (None, None)
 
 
-def winner_of(attribution: OrderAttribution | None) -> tuple[int | None, int | None]:
-    """`_winning_link` from an attribution already loaded (its click with it)."""
-    if attribution is None or attribution.click is None:
+def winner_of(attribution: PaidOrderAttribution | None) -> tuple[int | None, int | None]:
+    """`_winning_link` from an attribution already read."""
+    if attribution is None or attribution.link_id is None:
         return None, None
-    return attribution.shop_id, attribution.click.link_id
+    return attribution.shop_id, attribution.link_id
 
 
 def kept_by_line_of(commissions: Iterable[Commission]) -> dict[int, int]:

@@ -21,7 +21,7 @@ from storefront.i18n import format_money
 from storefront.listing import Page, clamp_page
 from storefront.money import Money
 from storefront.orders.models import Order, OrderLine, OrderStatus
-from storefront.orders.states import open_order, transition_order
+from storefront.orders.states import open_order, transition_order, transition_order_now
 
 log = logging.getLogger(__name__)
 
@@ -240,10 +240,10 @@ def expire_due_orders(now: datetime | None = None, limit: int = 500) -> int:
 
 
 def mark_order_paid(order: Order, *, actor: str) -> bool:
-    """pending → paid. An order already paid is left alone (False); expired or canceled raises."""
-    moved = transition_order(order, OrderStatus.PAID, actor=actor, reason="payment confirmed")
+    """pending → paid, written at once (in Core: every payment runs this). An order already paid is left alone
+    (False); expired or canceled raises."""
+    moved = transition_order_now(order, OrderStatus.PAID, actor=actor, reason="payment confirmed", also={"paid_at": clock.now()})
     if moved:
-        order.paid_at = clock.now()
         log.info("order %s paid", order.number)
     return moved
 

@@ -1,10 +1,16 @@
 """The order state machine: the only place where an order's status is assigned."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Insert, insert
 from sqlalchemy.orm import object_session
 
 from storefront.orders.models import Order, OrderStatus, OrderStatusChange
 from storefront.states import StateMachine
+from storefront.updates import update_loaded
 
 S = OrderStatus
 
@@ -40,6 +46,41 @@ def transition_order(order: Order, target: OrderStatus, *, actor: str, reason: s
         change.order_id = order.id
         session.add(change)
     return True
+
+
+class OrderChangedMeanwhile(Exception):
+    """The order no longer had the status its move was checked from: another transaction changed it. Nothing was written."""
+
+
+def transition_order_now(
+    order: Order, target: OrderStatus, *, actor: str, reason: str = "", also: Mapping[str, Any] | None = None,
+) -> bool:
+    """`transition_order` for an order loaded from the database, written at once in Core with the columns that change
+    with it (`also`): two statements and no flush, on paths that run on every payment.
+
+    The same checks and history row as `transition_order`. The UPDATE only applies while the order still has the
+    status the move was checked from, so a change committed meanwhile is never overwritten (OrderChangedMeanwhile,
+    which cannot happen to an order read under its row lock). The loaded order takes the new values: nothing stale.
+    """
+    current = order.status_enum
+    if not ORDER_TRANSITIONS.check(current, target):
+        return False
+    if not update_loaded(order, {"status": target, **(also or {})}, status=current):
+        raise OrderChangedMeanwhile(f"order {order.number} is no longer {current.value}")
+    session = object_session(order)
+    assert session is not None
+    session.connection().execute(_insert_status_change(), {
+        "order_id": order.id, "from_status": current.value, "to_status": target.value, "actor": actor, "reason": reason,
+    })
+    if "status_changes" in order.__dict__:  # a history loaded before reads the new row on next use
+        session.expire(order, ["status_changes"])
+    return True
+
+
+@functools.cache
+def _insert_status_change() -> Insert:
+    """Built once (it runs on every payment); `created_at` is the column's default."""
+    return insert(OrderStatusChange.__table__)
 
 
 def open_order(order: Order, *, actor: str) -> None:

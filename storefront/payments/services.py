@@ -21,7 +21,8 @@ from storefront.payments.models import ConnectedAccount, Payment, PaymentStatus,
 from storefront.payments.providers import (
     EventKind, PaymentEvent, PaymentProvider, ProviderError, ProviderRefused, RefundFact, RefundRequest,
 )
-from storefront.payments.states import transition_payment
+from storefront.payments.states import payment_transition_values, transition_payment
+from storefront.updates import update_loaded
 
 log = logging.getLogger(__name__)
 
@@ -90,22 +91,23 @@ def apply_payment_succeeded(event: PaymentEvent) -> str:
     if payment.order_id != order.id:
         log.error("event %s: payment %s belongs to another order", event.event_id, payment.reference)
         return "ignored: payment belongs to another order"
-    if event.provider_payment_id and not payment.provider_payment_id:
-        payment.provider_payment_id = event.provider_payment_id
-    if event.amount_minor != order.total_minor or event.currency != order.currency:
+    # The provider's own id of the payment, when this event tells it first: kept whatever comes of the event.
+    learnt = {"provider_payment_id": event.provider_payment_id} if event.provider_payment_id and not payment.provider_payment_id else {}
+    status = order.status_enum
+    amount_matches = event.amount_minor == order.total_minor and event.currency == order.currency
+    if status is OrderStatus.PENDING and amount_matches:
+        _pay_order(order, payment, actor=f"provider:{event.provider}", learnt=learnt)
+        signals.order_paid.send(None, order=order, payment=payment)
+        return "applied"
+    for key, value in learnt.items():
+        setattr(payment, key, value)
+    if not amount_matches:
         log.error("event %s: paid %s %s for order %s of %s", event.event_id, event.amount_minor, event.currency, order.number, order.total)
         return "needs review: paid amount does not match the order total"
     # The same payment reported again (another event type, a retry) is harmless; a different
     # payment succeeding for an order that is already paid is a second charge.
     reported_before = payment.status == PaymentStatus.SUCCEEDED
     transition_payment(payment, PaymentStatus.SUCCEEDED)
-    status = order.status_enum
-    if status is OrderStatus.PENDING:
-        orders.mark_order_paid(order, actor=f"provider:{event.provider}")
-        payment.paid_the_order = True
-        db.session.flush()
-        signals.order_paid.send(None, order=order, payment=payment)
-        return "applied"
     if status in (OrderStatus.EXPIRED, OrderStatus.CANCELED):
         log.warning("order %s was %s when payment %s arrived; it needs a refund", order.number, status, payment.reference)
         return f"needs refund: order was {status.value}"
@@ -113,6 +115,13 @@ def apply_payment_succeeded(event: PaymentEvent) -> str:
         return "ignored: order already paid"
     log.error("order %s was paid twice; payment %s needs a refund", order.number, payment.reference)
     return "needs refund: paid twice"
+
+
+def _pay_order(order: Order, payment: Payment, *, actor: str, learnt: dict[str, str]) -> None:
+    """pending → paid by this payment, which succeeds and becomes the one that paid the order (with what the event
+    `learnt` of it). Written at once in Core, the order's row first (every payment runs this)."""
+    orders.mark_order_paid(order, actor=actor)
+    update_loaded(payment, {**learnt, **payment_transition_values(payment, PaymentStatus.SUCCEEDED), "paid_the_order": True})
 
 
 def apply_payment_failed(event: PaymentEvent) -> str:

@@ -1,6 +1,8 @@
 """The payment attempt state machine."""
 from __future__ import annotations
 
+from typing import Any
+
 from storefront import clock
 from storefront.payments.models import Payment, PaymentStatus
 from storefront.states import StateMachine
@@ -19,9 +21,18 @@ PAYMENT_TRANSITIONS = StateMachine[PaymentStatus](
 
 
 def transition_payment(payment: Payment, target: PaymentStatus) -> bool:
+    values = payment_transition_values(payment, target)
+    for key, value in values.items():
+        setattr(payment, key, value)
+    return bool(values)
+
+
+def payment_transition_values(payment: Payment, target: PaymentStatus) -> dict[str, Any]:
+    """The columns `transition_payment` sets (none when the payment is there already), for a caller writing them
+    itself; raises InvalidTransition for a move the machine does not allow."""
     if not PAYMENT_TRANSITIONS.check(PaymentStatus(payment.status), target):
-        return False
-    payment.status = target
+        return {}
+    values: dict[str, Any] = {"status": target}
     if target is PaymentStatus.SUCCEEDED:
-        payment.succeeded_at = clock.now()
-    return True
+        values["succeeded_at"] = clock.now()
+    return values

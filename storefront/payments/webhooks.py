@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, Update, bindparam, select, update
+from sqlalchemy import Select, Update, bindparam, exists, select, update
 
 from storefront.extensions import db
 from storefront.inserts import insert_once_returning_id
@@ -67,13 +67,19 @@ def process_event(provider: PaymentProvider, event: PaymentEvent) -> WebhookResu
         return WebhookResult(duplicate=True, outcome="duplicate")
     outcome, waiting_for = _apply(event)
     db.session.flush()  # as for an event applied later (`_dispatch`): the handler's changes reach the database now
-    db.session.execute(_update_outcome(), {
+    params = {
         "record_id": record_id, "outcome": outcome, "waiting_for": waiting_for,
         "needs_attention": outcome.startswith(ATTENTION_PREFIXES),
-    })
+    }
+    # A payment that succeeded now may be what earlier events wait for: the same statement asks (a round trip fewer).
+    keys = [key for key in (event.payment_reference, event.provider_payment_id) if key]
+    if waiting_for or event.kind is not EventKind.PAYMENT_SUCCEEDED or not keys:
+        db.session.execute(_update_outcome(), params)
+        keys = []
+    elif not db.session.scalar(_update_outcome_asking_waiting(), {**params, "waiting_provider": provider.name, "waiting_keys": keys}):
+        keys = []  # none waits (almost always)
     log.info("%s event %s (%s): %s", event.provider, event.event_id, event.provider_type, outcome)
-    if not waiting_for and event.kind is EventKind.PAYMENT_SUCCEEDED:
-        _apply_waiting(provider, [event.payment_reference, event.provider_payment_id])
+    _apply_waiting(provider, keys)
     return WebhookResult(duplicate=False, outcome=outcome)
 
 
@@ -82,6 +88,16 @@ def _update_outcome() -> Update:
     """What came of the event with id `record_id`: its `outcome`, `waiting_for` and `needs_attention` (built once)."""
     events = WebhookEvent.__table__
     return update(events).where(events.c.id == bindparam("record_id"))
+
+
+@functools.cache
+def _update_outcome_asking_waiting() -> Update:
+    """`_update_outcome`, returning whether any of the `waiting_provider`'s events waits for one of `waiting_keys`
+    (built once; parameters named apart from the columns, which an UPDATE without values sets from its parameters)."""
+    waiting = WebhookEvent.__table__.alias("waiting")
+    return _update_outcome().returning(exists().where(
+        waiting.c.provider == bindparam("waiting_provider"), waiting.c.waiting_for.in_(bindparam("waiting_keys", expanding=True)),
+    ))
 
 
 def _apply(event: PaymentEvent) -> tuple[str, str | None]:
@@ -107,7 +123,7 @@ def _dispatch(record: WebhookEvent, event: PaymentEvent) -> None:
 
 
 def _apply_waiting(provider: PaymentProvider, keys: list[str | None]) -> None:
-    """Events that waited for this payment, applied now in the order they arrived."""
+    """Events that waited for this payment (known by one of `keys`), applied now in the order they arrived."""
     wanted = [key for key in keys if key]
     if not wanted:
         return
