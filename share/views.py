@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import segno
-from flask import Blueprint, Response, abort, after_this_request, current_app, redirect, render_template, request, session
+from flask import Blueprint, Response, abort, after_this_request, current_app, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, user_logged_in
 
@@ -18,7 +18,7 @@ from share.panel import build_panel
 from share.services import ClickFacts, ShareError
 from share.spool import ClickSpool, new_spooled_click
 from storefront import clock, outage, throttle
-from storefront.extensions import db, statements_stand_alone_on_postgresql
+from storefront.extensions import db, may_be_signed_in, statements_stand_alone_on_postgresql
 from storefront.shops import services as shops
 from storefront.shops.models import Shop
 
@@ -45,7 +45,7 @@ def follow(code: str) -> Response:
     # A visitor's click is written in one statement on PostgreSQL (share.click_statement) after one read of the
     # link: neither needs a transaction around it. A signed-in visitor's click also ties the browser to the
     # account, in several statements, which keep theirs.
-    if "_user_id" in session:
+    if may_be_signed_in():
         try:
             signed_in_user = current_user.id if current_user.is_authenticated else None
         except outage.DATABASE_UNAVAILABLE as error:

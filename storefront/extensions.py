@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask
+from flask import Flask, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -126,12 +126,22 @@ def statements_stand_alone_on_postgresql() -> Iterator[None]:
 
 
 def reads_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A view that never writes runs in `reading_only` (public catalog and shop pages)."""
+    """A view that never writes for a visitor who is not signed in runs in `reading_only` for them (public catalog
+    and shop pages). A signed-in visitor's page may write — a curator's own shop page makes its share links on first
+    view — so it keeps its transaction."""
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if may_be_signed_in():
+            return view(*args, **kwargs)
         with reading_only():
             return view(*args, **kwargs)
     return wrapper
+
+
+def may_be_signed_in() -> bool:
+    """Whether this request may have a signed-in user, asked without the database: only a session that names a user
+    (Flask-Login's key; sessions are server-side, there is no remember-me cookie) can be one."""
+    return "_user_id" in session
 
 
 @contextmanager

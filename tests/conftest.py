@@ -31,6 +31,26 @@ def reset_postgresql(url: str) -> None:
     engine.dispose()
 
 
+def open_published_shop(name: str, *, look: str | None = None) -> Any:
+    """A curator `<name>@example.com` with a published shop @<name> of one product (`<name>-1`) and maybe a look,
+    flushed, for tests that commit for real (call it in a request context; empty_every_table() cleans up)."""
+    from storefront.accounts.services import create_user
+    from storefront.catalog.models import Category, Product
+    from storefront.shops import services as shops
+
+    product = Product(sku=f"{name.upper()}-1", slug=f"{name}-1", title=name.title(), price_minor=1000, currency="USD",
+                      stock=10, category=Category(name=name.title(), slug=name))
+    db.session.add(product)
+    curator = create_user(f"{name}@example.com", name.title(), "correct horse battery")
+    db.session.flush()
+    shop = shops.open_shop(curator.id, name, name.title())
+    shops.add_item(shop, product.id, max_items=60)
+    if look:
+        shops.create_look(shop, title=look, description="", product_ids=[product.id])
+    shops.publish_shop(shop)
+    return shop
+
+
 def empty_every_table() -> None:
     """After a test that committed for real on PostgreSQL: empty every table, the append-only ledger included.
 

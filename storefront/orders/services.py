@@ -181,7 +181,9 @@ def place_order(
 def find_order_by_number(number: str, *, lock: bool = False) -> Order | None:
     query = select(Order).where(Order.number == number)
     if lock:
-        query = query.with_for_update()
+        # Read again under the lock even when this session loaded the order before: what it decides from must be
+        # what the locked row holds now, not what another transaction changed since.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return db.session.scalar(query)
 
 

@@ -12,7 +12,7 @@ from commissions.analytics import cli as analytics
 from share.models import Channel, Click, LinkHour, LinkTarget, Touch
 from storefront.extensions import db
 from tests.commissions.test_concurrency import THREADS, run_at_once
-from tests.conftest import empty_every_table, on_postgresql
+from tests.conftest import empty_every_table, on_postgresql, open_published_shop
 from tests.share.conftest import PHONE
 
 pytestmark = on_postgresql
@@ -21,19 +21,9 @@ pytestmark = on_postgresql
 @pytest.fixture
 def committed_link(app: Any) -> Iterator[str]:
     from share.services import get_or_create_link
-    from storefront.accounts.services import create_user
-    from storefront.catalog.models import Category, Product
-    from storefront.shops import services as shops
 
     with app.test_request_context():
-        product = Product(sku="RUSH-1", slug="rush-1", title="Rush", price_minor=1000, currency="USD", stock=10,
-                          category=Category(name="Rush", slug="rush"))
-        db.session.add(product)
-        curator = create_user("rush@example.com", "Rush", "correct horse battery")
-        db.session.flush()
-        shop = shops.open_shop(curator.id, "rush", "Rush")
-        shops.add_item(shop, product.id, max_items=60)
-        shops.publish_shop(shop)
+        shop = open_published_shop("rush")
         code = get_or_create_link(shop, LinkTarget.SHOP, 0, Channel.WHATSAPP).code
         db.session.commit()
         db.session.remove()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, text
 
 from storefront.extensions import create_database_engine, db, reading_only
-from tests.conftest import on_postgresql
+from tests.conftest import Browser, empty_every_table, on_postgresql, open_published_shop
 
 
 @pytest.fixture
@@ -80,3 +80,37 @@ def test_public_pages_write_nothing(browser: Any, create_shop: Any, create_produ
     finally:
         event.remove(db.engine, "before_cursor_execute", spy)
     assert writes == []
+
+
+@pytest.fixture
+def committed_curator(app: Any) -> Iterator[str]:
+    """A curator with a published shop and a look, committed for real; no share link made yet."""
+    with app.test_request_context():
+        open_published_shop("owner", look="Summer")
+        db.session.commit()
+        db.session.remove()
+    yield "owner@example.com"
+    empty_every_table()
+
+
+@on_postgresql
+@pytest.mark.parametrize("path", ["/@owner", "/@owner/looks/summer"])
+def test_a_curators_own_public_page_makes_its_share_links_with_real_transactions(
+    app: Any, committed_curator: str, path: str
+) -> None:
+    # The owner's share panel makes the page's links on first view: signed-in pages keep their transaction.
+    browser = Browser(app.test_client())
+    browser.log_in(committed_curator)
+    response = browser.get(path)
+    assert response.status_code == 200 and "/s/" in response.get_data(as_text=True)
+
+
+@on_postgresql
+@pytest.mark.parametrize("path", ["/", "/search?q=owner", "/discover", "/@owner", "/@owner/looks/summer", "/products/owner-1",
+                                  "/categories/owner"])
+def test_public_pages_answer_statement_by_statement_with_real_transactions(
+    app: Any, committed_curator: str, path: str
+) -> None:
+    browser = Browser(app.test_client())
+    assert browser.get(path).status_code == 200
+    assert browser.get(path).status_code == 200  # the second visit, from the page cache where there is one

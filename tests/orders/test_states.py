@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
@@ -49,3 +50,18 @@ def test_order_transition_to_the_same_status_is_ignored(status: OrderStatus) -> 
 
 def test_order_transitions_table_names_every_status() -> None:
     assert set(ORDER_TRANSITIONS.allowed) == set(S)
+
+
+def test_an_order_read_under_its_lock_is_read_again(place_order: Any, database: Any) -> None:
+    from sqlalchemy import update
+
+    from storefront.orders.services import find_order_by_number
+
+    # given an order this session loaded, then changed by another transaction (here: behind the session's back)
+    order = place_order()
+    database.session.execute(
+        update(Order).where(Order.id == order.id).values(status=OrderStatus.EXPIRED).execution_options(synchronize_session=False)
+    )
+    assert order.status == OrderStatus.PENDING
+    # when it is read under its lock, then it holds what the row holds
+    assert find_order_by_number(order.number, lock=True).status == OrderStatus.EXPIRED
