@@ -241,6 +241,15 @@ def flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(BIN / "flask"), *args], cwd=REPO, env=env, capture_output=True, text=True)
 
 
+def balanced_connections(settings: Settings) -> tuple[str, ...]:
+    """wrk opens all its connections at once and keeps them: uncapped, one gthread worker could accept nearly all of
+    them and leave the other idle (seen: the same server at 530 and at 1,400 requests/s from one run to the next,
+    half the CPU idle in the slow one). A cap of an even share plus the worker's threads keeps every worker busy."""
+    if settings.worker_class != "gthread":
+        return ()
+    return ("--worker-connections", str(-(-settings.connections // settings.workers) + settings.threads))
+
+
 @contextmanager
 def serving(application: str, env: dict[str, str], settings: Settings, log: Path, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
@@ -249,7 +258,7 @@ def serving(application: str, env: dict[str, str], settings: Settings, log: Path
     # each worker lives through every run, so its peak RSS is the whole run's.
     command = [str(BIN / "gunicorn"), "--config", str(REPO / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
                "--workers", str(settings.workers), "--worker-class", settings.worker_class, "--threads", str(settings.threads),
-               "--max-requests", "0", "--log-level", "warning", *extra, application]
+               "--max-requests", "0", "--log-level", "warning", *balanced_connections(settings), *extra, application]
     server = subprocess.Popen(command, cwd=REPO, env={**env, "BASE_URL": base_url}, stdout=subprocess.DEVNULL,
                               stderr=log.open("a"))
     try:
