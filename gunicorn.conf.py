@@ -24,8 +24,10 @@ def _usable_cpus() -> int:
 bind = [address.strip() for address in os.environ.get("BIND", "127.0.0.1:8000").split(",") if address.strip()]
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * _usable_cpus() + 1)
 # Threads, not sync workers: browsers open speculative connections that send nothing, and each
-# one would hold a sync worker until it timed out. Each thread holds at most one database
-# connection, so a machine opens up to workers × threads of them (see deploy/pgbouncer.ini.example).
+# one would hold a sync worker until it timed out. Each thread uses one database connection at a
+# time, from one of its worker's two pools (the session's, and on PostgreSQL its autocommit twin for
+# share-link clicks and cached shop pages: storefront/extensions.py), so a machine keeps up to
+# 2 × workers × threads of them open (see deploy/pgbouncer.ini.example).
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS") or 4)
 
@@ -58,13 +60,13 @@ def post_fork(server, worker):
     """Give the new worker a pool of its own: a connection opened in the master before the fork
     would otherwise be shared by every worker, and their queries would interleave on one socket.
 
-    `dispose(close=False)` forgets the inherited pool without closing its connections (closing them
-    here would close the master's too); the worker opens its own on first use. create_app opens no
+    `db.forget_pools()` forgets the inherited pools (the engine's and its autocommit twin's) without
+    closing their connections (closing them here would close the master's too); the worker opens its
+    own on first use. create_app opens no
     connection today, so this is insurance against any future start-up query. The rate limiter
     needs nothing: redis-py notices the new process and reconnects, and the memory store is
     per-process by design.
     """
     from storefront.extensions import db
 
-    if db.engine is not None:
-        db.engine.dispose(close=False)
+    db.forget_pools()

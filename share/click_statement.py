@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, Table, bindparam, insert, select
+from sqlalchemy import ColumnElement, Integer, Select, String, Table, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql
 
 from share.models import Click, LinkDay, LinkHour, Touch
@@ -31,10 +31,14 @@ def _rollup(table: Table, period: str, after: Any, name: str) -> Any:
 
 
 @functools.cache
-def click_statement() -> Select[tuple[int, int]]:
+def click_statement(*, counted: bool = True, waits_for_flush: bool = True) -> Select[tuple[int, int]]:
     """Returns (touch id, click id). Parameters: link_id, shop_id, created_at, hour, day, visitor_id, user_id,
     referrer_host, device_class, ip_hash, unique_visit, kind, clicks (1) and visitors (1 on the visitor's first
-    click of the curator's day, else 0)."""
+    click of the curator's day, else 0). A click that is not `counted` (a bot's) writes no rollup row.
+
+    Unless it `waits_for_flush`, the statement's transaction commits without waiting for its WAL to reach the disk
+    (a visitor's click run by itself, SHARE_CLICK_COMMIT=async; see `_commit_without_waiting`).
+    """
     clicks, touches = Click.__table__, Touch.__table__
     click = insert(clicks).values(
         link_id=bindparam("link_id"), created_at=bindparam("created_at"), visitor_id=bindparam("visitor_id"),
@@ -48,6 +52,22 @@ def click_statement() -> Select[tuple[int, int]]:
     touch = insert(touches).from_select(
         ["visitor_id", "user_id", "shop_id", "click_id", "kind", "created_at"], touch_rows
     ).returning(touches.c.id, touches.c.click_id).cte("touch")
-    hour = _rollup(LinkHour.__table__, "hour", touch, "hour_rollup")
-    day = _rollup(LinkDay.__table__, "day", hour, "day_rollup")
-    return select(touch.c.id, touch.c.click_id).add_cte(day)
+    statement = select(touch.c.id, touch.c.click_id)
+    if counted:
+        hour = _rollup(LinkHour.__table__, "hour", touch, "hour_rollup")
+        statement = statement.add_cte(_rollup(LinkDay.__table__, "day", hour, "day_rollup"))
+    return statement if waits_for_flush else statement.where(_commit_without_waiting())
+
+
+def _commit_without_waiting() -> ColumnElement[bool]:
+    """True; and the transaction this is evaluated in commits without waiting for its WAL to be flushed to disk
+    (`SET LOCAL synchronous_commit = off`, said inside the statement: in autocommit it is its own transaction).
+
+    Every click of a viral link adds to the same two rollup rows, whose locks are held until the commit ends, so
+    waiting for the disk there puts the clicks in single file (README, Performance). What it risks: a crash of the
+    PostgreSQL server — not of the app — or a failover to a standby loses the clicks of the last moments
+    (at most 3 × wal_writer_delay, 0.6 s by default), each whole with its touch and rollup counts, as if never made;
+    a visitor's cookie may then name a touch that is gone, or whose id was given again, which counts for nothing
+    (`share.services` matches touches with the visitor who made them). Nothing is left inconsistent.
+    """
+    return func.set_config("synchronous_commit", "off", True).is_not(None)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Insert, Select, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Insert, Select, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from share import rollups
@@ -147,14 +147,16 @@ def _route_query() -> Select[Any]:
     )
 
 
-def resolve_link(code: str, visitor_id: str | None = None) -> LinkRoute | None:
-    """The link behind a code, where it leads and when `visitor_id` last clicked it, in one SELECT (every click runs this).
+def resolve_link(code: str, visitor_id: str | None = None, *, connection: Connection | None = None) -> LinkRoute | None:
+    """The link behind a code, where it leads and when `visitor_id` last clicked it, in one SELECT (every click runs this),
+    on `connection` (default: the session's).
 
     A link leads nowhere once its shop is not public (a draft, a suspension) or its look or product is gone
     from the shop (or the product is inactive): the visitor then lands in the store, unattributed."""
     if not CODE_PATTERN.match(code):
         return None
-    row = db.session.connection().execute(_route_query(), {"code": code, "visitor_id": visitor_id}).one_or_none()
+    connection = connection or db.session.connection()
+    row = connection.execute(_route_query(), {"code": code, "visitor_id": visitor_id}).one_or_none()
     if row is None:
         return None
     link_id, shop_id, target_type, handle, status, suspended_at, time_zone, slug, last_click_at = row
@@ -193,17 +195,23 @@ class RecordedTouch:
     click_id: int
 
 
-def record_click(link: LinkRoute, facts: ClickFacts, *, at: datetime | None = None) -> RecordedTouch:
-    """Store one counted click and the attribution touch it gives the link's shop, both at `at` (default: now).
+def record_click(
+    link: LinkRoute, facts: ClickFacts, *, at: datetime | None = None, connection: Connection | None = None,
+    waits_for_flush: bool = True,
+) -> RecordedTouch:
+    """Store one counted click and the attribution touch it gives the link's shop, both at `at` (default: now), on
+    `connection` (default: the session's, in its transaction). On PostgreSQL, a click that need not `waits_for_flush`
+    commits without waiting for the disk (see `share.click_statement`): a visitor's click on its own connection.
 
     Every click a share link gets comes through here, so it is written in Core (no ORM objects): the visitor's
     previous click on the link (read with the link when it was resolved for this visitor), then the click, its touch
-    and the two rollup rows — in one statement on PostgreSQL (`share.click_statement`), in four elsewhere, the
-    rollups last, which keeps their rows locked for as short a time as possible before the caller commits.
+    and the two rollup rows (none for a bot) — in one statement on PostgreSQL (`share.click_statement`), atomic
+    even on a connection in autocommit; in four elsewhere, the rollups last, which keeps their rows locked for as
+    short a time as possible before the caller commits.
     """
     now = at or clock.now()
-    # Core statements on the session's connection and transaction, past the ORM's per-statement work.
-    connection = db.session.connection()
+    # Core statements, past the ORM's per-statement work.
+    connection = connection or db.session.connection()
     if link.visitor_id is not None and link.visitor_id == facts.visitor_id:
         previous = link.visitor_last_click_at
     else:
@@ -216,8 +224,9 @@ def record_click(link: LinkRoute, facts: ClickFacts, *, at: datetime | None = No
     touch = {"user_id": facts.user_id, "shop_id": link.shop_id, "kind": TouchKind.CLICK}
     tz = rollups.zone_named(link.curator_time_zone)
     first_of_day, day = rollups.first_click_of_day(previous, now, tz), localtime.local_date(now, tz)
-    if connection.dialect.name == "postgresql" and facts.device_class != DeviceClass.BOT:
-        touch_id, click_id = connection.execute(click_statement(), {
+    if connection.dialect.name == "postgresql":
+        statement = click_statement(counted=facts.device_class != DeviceClass.BOT, waits_for_flush=waits_for_flush)
+        touch_id, click_id = connection.execute(statement, {
             **click, **touch, "hour": rollups.hour_of(now), "day": day, "clicks": 1, "visitors": int(first_of_day),
         }).one()
         return RecordedTouch(id=touch_id, visitor_id=facts.visitor_id, click_id=click_id)
@@ -259,9 +268,16 @@ def record_cart_touch(shop_id: int, visitor_id: str, user_id: int | None) -> Tou
     return touch
 
 
-def touch_still_counts(touch_id: int, window: timedelta) -> bool:
-    touch = db.session.get(Touch, touch_id)
-    return touch is not None and touch.created_at >= clock.now() - window
+def touch_still_counts(touch_id: int, window: timedelta, *, connection: Connection | None = None) -> bool:
+    """Whether the touch exists and is younger than `window`, read on `connection` (default: the session's)."""
+    created_at = (connection or db.session.connection()).scalar(_touch_time_query(), {"touch_id": touch_id})
+    return created_at is not None and created_at >= clock.now() - window
+
+
+@functools.cache
+def _touch_time_query() -> Select[Any]:
+    touches = Touch.__table__.c
+    return select(touches.created_at).where(touches.id == bindparam("touch_id"))
 
 
 def remember_visitor(user_id: int, visitor_id: str, *, window: timedelta) -> None:
@@ -317,8 +333,13 @@ class Shopper:
 
 def _candidate_touches(shopper: Shopper, window: timedelta) -> list[Touch]:
     """Touches in the window for this browser or account, on shops that may earn (published, not suspended)."""
-    conditions = [Touch.id.in_(shopper.touch_ids)] if shopper.touch_ids else []
+    conditions = []
     if shopper.visitor_id is not None:
+        # The cookie's touches count only as this visitor's (which `visits.read_attribution` makes them, so this adds
+        # no touch to the condition below): after a crash of PostgreSQL a touch's id may have been given again, to
+        # another visitor's touch (clicks commit without waiting for the disk: share.click_statement).
+        if shopper.touch_ids:
+            conditions.append(Touch.id.in_(shopper.touch_ids) & (Touch.visitor_id == shopper.visitor_id))
         conditions.append(Touch.visitor_id == shopper.visitor_id)
     if shopper.user_id is not None:
         conditions.append(Touch.user_id == shopper.user_id)

@@ -10,6 +10,7 @@ import segno
 from flask import Blueprint, Response, abort, after_this_request, current_app, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, user_logged_in
+from sqlalchemy import Connection
 
 from share import services, visits
 from share.destinations import recent_destinations
@@ -18,7 +19,7 @@ from share.panel import build_panel
 from share.services import ClickFacts, ShareError
 from share.spool import ClickSpool, new_spooled_click
 from storefront import clock, outage, throttle
-from storefront.extensions import db, may_be_signed_in, statements_stand_alone_on_postgresql
+from storefront.extensions import db, may_be_signed_in, standalone_statements
 from storefront.shops import services as shops
 from storefront.shops.models import Shop
 
@@ -26,10 +27,11 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("share", __name__)
 
 
-def _remember_touch(response: Response, touch: services.RecordedTouch) -> None:
+def _remember_touch(response: Response, touch: services.RecordedTouch, connection: Connection | None) -> None:
     window = visits.attribution_window()
     visits.remember_touch(
-        response, request, touch.id, touch.visitor_id, lambda touch_id: services.touch_still_counts(touch_id, window)
+        response, request, touch.id, touch.visitor_id,
+        lambda touch_id: services.touch_still_counts(touch_id, window, connection=connection),
     )
 
 
@@ -43,21 +45,26 @@ def follow(code: str) -> Response:
     # uncertain commit is recognised by the replay.
     visitor, clicked_at = visits.current_visitor_id(request), clock.now()
     # A visitor's click is written in one statement on PostgreSQL (share.click_statement) after one read of the
-    # link: neither needs a transaction around it. A signed-in visitor's click also ties the browser to the
-    # account, in several statements, which keep theirs.
+    # link: neither needs a transaction around it, nor the session. A signed-in visitor's click also ties the
+    # browser to the account, in several statements, which keep their transaction.
     if may_be_signed_in():
         try:
             signed_in_user = current_user.id if current_user.is_authenticated else None
         except outage.DATABASE_UNAVAILABLE as error:
             return _follow_without_database(code, error)
-        return _follow(code, visitor, clicked_at, signed_in_user=signed_in_user)
-    with statements_stand_alone_on_postgresql():
-        return _follow(code, visitor, clicked_at, signed_in_user=None)
-
-
-def _follow(code: str, visitor: str, clicked_at: datetime, *, signed_in_user: int | None) -> Response:
+        return _follow(code, visitor, clicked_at, signed_in_user=signed_in_user, connection=None)
     try:
-        link = services.resolve_link(code, visitor)
+        with standalone_statements() as connection:
+            return _follow(code, visitor, clicked_at, signed_in_user=None, connection=connection)
+    except outage.DATABASE_UNAVAILABLE as error:
+        # No connection to be had (`_follow` deals with the errors of its own statements).
+        return _follow_without_database(code, error)
+
+
+def _follow(code: str, visitor: str, clicked_at: datetime, *, signed_in_user: int | None, connection: Connection | None) -> Response:
+    """Land the visitor and record the click, on `connection` (its statements commit by themselves) or else the session."""
+    try:
+        link = services.resolve_link(code, visitor, connection=connection)
     except outage.DATABASE_UNAVAILABLE as error:
         return _follow_without_database(code, error)
     if link is None:
@@ -81,11 +88,17 @@ def _follow(code: str, visitor: str, clicked_at: datetime, *, signed_in_user: in
             ip_hash=visits.ip_hash(request.remote_addr),
             user_id=signed_in_user,
         )
-        touch = services.record_click(link, facts, at=clicked_at)
+        # A visitor's click on its own connection commits without waiting for the disk unless SHARE_CLICK_COMMIT=sync;
+        # a signed-in visitor's transaction also ties the browser to the account, and waits.
+        touch = services.record_click(
+            link, facts, at=clicked_at, connection=connection,
+            waits_for_flush=connection is None or current_app.config["SHARE_CLICK_COMMIT"] == "sync",
+        )
         if signed_in_user is not None:
             services.remember_visitor(signed_in_user, facts.visitor_id, window=visits.attribution_window())
-        db.session.commit()
-        _remember_touch(response, touch)
+        if connection is None:
+            db.session.commit()
+        _remember_touch(response, touch, connection)
     except outage.DATABASE_UNAVAILABLE as error:
         # The database went away after the lookup: keep the click for `flask share replay-spool`.
         outage.discard_transaction()

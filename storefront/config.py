@@ -77,6 +77,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_IP_RATE_LIMIT": os.environ.get("LOGIN_IP_RATE_LIMIT", "30 per minute"),
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "20 per hour"),
         "SHARE_CLICK_RATE_LIMIT": os.environ.get("SHARE_CLICK_RATE_LIMIT", "30 per minute"),
+        # PostgreSQL: a click's transaction commits without waiting for the disk (async) or after it (sync); see
+        # share/click_statement.py for what async risks.
+        "SHARE_CLICK_COMMIT": _choice("SHARE_CLICK_COMMIT", "async", {"async", "sync"}),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         # Rendered shop pages: kept this long at most (their keys carry versions, so no entry is ever stale),
         # in Redis when REDIS_URL is set, else in each worker, which keeps at most this many.

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import functools
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,7 +15,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
@@ -40,7 +42,8 @@ def create_database_engine(url: str, **options: Any) -> Engine:
     options.setdefault("connect_args", {"connect_timeout": 5})
     engine = create_engine(url, **options)
     _ping_when_idle(engine)
-    _autocommit_when_asked(engine)
+    if options.get("isolation_level") != "AUTOCOMMIT":
+        _autocommit_when_asked(engine)
     return engine
 
 
@@ -72,15 +75,14 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 def _autocommit_when_asked(engine: Engine) -> None:
-    """Connections taken in `reading_only` or `statements_stand_alone` run each statement on its own, without
-    BEGIN and ROLLBACK or COMMIT.
+    """Connections taken in `reading_only` run each statement on its own, without BEGIN and ROLLBACK or COMMIT.
 
     Under READ COMMITTED every statement sees its own snapshot anyway, so a transaction around reads gains
     them nothing, and a page that only reads saves two round trips.
     """
     @event.listens_for(engine, "engine_connect")
     def on_connect(connection: Any) -> None:
-        if _reading_only.get() or _statements_stand_alone.get():
+        if _reading_only.get():
             connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
@@ -111,18 +113,6 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 _reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
-_statements_stand_alone: ContextVar[bool] = ContextVar("statements_stand_alone", default=False)
-
-
-@contextmanager
-def statements_stand_alone_on_postgresql() -> Iterator[None]:
-    """On PostgreSQL, connections taken inside run each statement in a transaction of its own (no BEGIN, no
-    COMMIT): for work whose every write is one statement, atomic by itself. Elsewhere it changes nothing."""
-    token = _statements_stand_alone.set(True)
-    try:
-        yield
-    finally:
-        _statements_stand_alone.reset(token)
 
 
 def reads_only(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -145,6 +135,23 @@ def may_be_signed_in() -> bool:
 
 
 @contextmanager
+def standalone_statements() -> Iterator[Connection | None]:
+    """For work whose every statement stands alone — reads, and writes each atomic by itself — done for a visitor who
+    is not signed in: on PostgreSQL a connection of `Database.autocommit_engine`, each statement committing by itself,
+    without BEGIN or COMMIT and without the session's own work (a followed share link, a cached shop page: most
+    requests); None elsewhere, where the caller uses the session as usual.
+
+    Raises the database's error when no connection can be had, as the session's first statement would.
+    """
+    engine = db.autocommit_engine()
+    if engine is None:
+        yield None
+        return
+    with engine.connect() as connection:
+        yield connection
+
+
+@contextmanager
 def reading_only() -> Iterator[None]:
     """Connections taken inside run each statement on its own, in no transaction: on SQLite without the write
     lock, on PostgreSQL without BEGIN and ROLLBACK. Each statement sees the database as it was when it began, but
@@ -157,12 +164,37 @@ def reading_only() -> Iterator[None]:
 
 
 class Database:
-    """One engine and one request-scoped session per app."""
+    """One engine and one request-scoped session per app (and on PostgreSQL a pool kept in autocommit beside the engine's)."""
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.session_factory = sessionmaker(expire_on_commit=False)
         self.session: scoped_session[Session] = scoped_session(self.session_factory)
+        #: The session's engine → its twin whose connections stay in autocommit (`standalone_statements`).
+        self._autocommit_twins: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+        self._twins_lock = threading.Lock()
+
+    def autocommit_engine(self) -> Engine | None:
+        """On PostgreSQL, a twin of the session's engine (the same database URL, our engine defaults) whose pooled
+        connections are in autocommit for good; None on SQLite, or when the session is bound to a connection rather than an engine
+        (a caller holding one transaction around everything, as the tests do), which must see every statement."""
+        bind = self.session_factory.kw.get("bind")
+        if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+            return None
+        twin = self._autocommit_twins.get(bind)
+        if twin is None:
+            with self._twins_lock:
+                twin = self._autocommit_twins.get(bind)
+                if twin is None:
+                    twin = create_database_engine(bind.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+                    self._autocommit_twins[bind] = twin
+        return twin
+
+    def forget_pools(self) -> None:
+        """After a fork: forget the pools inherited from the parent without closing its connections (see gunicorn.conf.py)."""
+        for engine in [self.engine, *self._autocommit_twins.values()]:
+            if engine is not None:
+                engine.dispose(close=False)
 
     def init_app(self, app: Flask) -> None:
         self.engine = create_database_engine(app.config["DATABASE_URL"])

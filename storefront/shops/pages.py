@@ -10,6 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from storefront.cache import page_cache
+from storefront.extensions import may_be_signed_in, standalone_statements
 from storefront.fragments import (
     Fragment, dump_fragments, load_fragments, render_page_with_holes, render_shared, templates_digest,
 )
@@ -76,8 +77,14 @@ def _whole_page_key(versions: ShopVersions) -> str:
 
 def cached_whole_page(handle: str) -> Markup | None:
     """The whole page from the cache, with this visitor's CSRF token; None when it must be rendered
-    (not cached yet, or no public shop at `handle`, for which the full path answers)."""
-    versions = public_shop_versions(handle)
+    (not cached yet, or no public shop at `handle`, for which the full path answers). Asked only for visitors who
+    are not signed in (see `seen_as_by_everyone`), whose one statement needs no session."""
+    if may_be_signed_in():
+        # A session naming a user that no longer signs anyone in: the session already holds a connection.
+        versions = public_shop_versions(handle)
+    else:
+        with standalone_statements() as connection:
+            versions = public_shop_versions(handle, connection=connection)
     if versions is None:
         return None
     cached = page_cache().get(_whole_page_key(versions))

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Literal
 
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
-from sqlalchemy import ScalarSelect, Select, bindparam, func, select
+from sqlalchemy import Connection, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import contains_eager, lazyload, with_expression
 
 from storefront import clock
@@ -186,13 +186,14 @@ class ShopVersions:
     catalog_version: int
 
 
-def public_shop_versions(handle: str) -> ShopVersions | None:
-    """The versions of the public shop at `handle`, read without loading the shop; None when no public shop is there
-    (missing, a draft, suspended), for `get_public_shop` to tell which."""
+def public_shop_versions(handle: str, *, connection: Connection | None = None) -> ShopVersions | None:
+    """The versions of the public shop at `handle`, read without loading the shop, on `connection` (default: the
+    session's); None when no public shop is there (missing, a draft, suspended), for `get_public_shop` to tell which."""
     if len(handle) > 31:
         return None
-    # On the session's connection, past the ORM: a plain row needs none of its work, and every visit asks.
-    row = db.session.connection().execute(_public_versions_query(), {"handle": normalize_handle(handle)}).one_or_none()
+    # Past the ORM: a plain row needs none of its work, and every visit asks.
+    connection = connection or db.session.connection()
+    row = connection.execute(_public_versions_query(), {"handle": normalize_handle(handle)}).one_or_none()
     if row is None:
         return None
     shop_id, version, catalog_version, status, suspended_at = row

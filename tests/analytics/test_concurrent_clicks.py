@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
 
 from commissions.analytics import cli as analytics
 from share.models import Channel, Click, LinkHour, LinkTarget, Touch
@@ -67,17 +67,30 @@ def test_visitors_following_one_link_together_are_each_counted_once(app: Any, co
         db.session.remove()
 
 
-def test_a_visitors_click_sends_two_statements_each_committed_by_itself(app: Any, committed_link: str) -> None:
-    follow_as_a_new_visitor(app, committed_link)  # warm up: the first request of the app may read more
-    sent: list[tuple[str, bool]] = []
+def statements_of_a_visitors_click(app: Any, code: str) -> list[tuple[str, bool, bool]]:
+    """(first word, in autocommit, says synchronous_commit) of each statement a new visitor's click sends."""
+    follow_as_a_new_visitor(app, code)  # warm up: the first request of the app may read more
+    sent: list[tuple[str, bool, bool]] = []
 
     def record(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append((statement.split(None, 1)[0], connection.connection.driver_connection.autocommit))
+        sent.append((statement.split(None, 1)[0], connection.connection.driver_connection.autocommit,
+                     "synchronous_commit" in statement))
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    # every engine's: the click's statements go through the autocommit twin of the session's engine
+    event.listen(Engine, "before_cursor_execute", record)
     try:
-        assert follow_as_a_new_visitor(app, committed_link) == 302
+        assert follow_as_a_new_visitor(app, code) == 302
     finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    # the link with the visitor's last click; the click, its touch and the rollups; no BEGIN, no COMMIT
-    assert sent == [("SELECT", True), ("WITH", True)]
+        event.remove(Engine, "before_cursor_execute", record)
+    return sent
+
+
+def test_a_visitors_click_sends_two_statements_each_committed_by_itself(app: Any, committed_link: str) -> None:
+    # the link with the visitor's last click; the click, its touch and the rollups, committed without waiting for
+    # the disk; no BEGIN, no COMMIT
+    assert statements_of_a_visitors_click(app, committed_link) == [("SELECT", True, False), ("WITH", True, True)]
+
+
+def test_a_visitors_click_waits_for_the_disk_when_configured_to(app: Any, committed_link: str, monkeypatch: Any) -> None:
+    monkeypatch.setitem(app.config, "SHARE_CLICK_COMMIT", "sync")
+    assert statements_of_a_visitors_click(app, committed_link) == [("SELECT", True, False), ("WITH", True, False)]

@@ -4,9 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from share.models import Click
+from share.services import ClickFacts, record_click, resolve_link
+from tests.conftest import on_postgresql
 from tests.share.conftest import PHONE, follow
 
 
@@ -111,3 +113,20 @@ def test_rate_limit_networks() -> None:
     assert network_of("2001:db8:1:3::1") != network_of("2001:db8:1:2::1")
     assert network_of("::ffff:192.0.2.7") == network_of("192.0.2.7") == "192.0.2.7"
     assert network_of("not an address") == "not an address"
+
+
+@on_postgresql
+@pytest.mark.parametrize("waits_for_flush", [True, False])
+def test_a_clicks_transaction_waits_for_the_disk_only_when_told_to(
+    app: Any, create_shop: Any, share_link: Any, database: Any, waits_for_flush: bool,
+) -> None:
+    code = share_link(create_shop()).code
+    with app.test_request_context():
+        connection = database.session.connection()
+        server_default = connection.scalar(text("SELECT current_setting('synchronous_commit')"))
+        link = resolve_link(code, "visitor-0123456789abcdef", connection=connection)
+        record_click(link, ClickFacts("visitor-0123456789abcdef", "", "mobile", "hash", None), connection=connection,
+                     waits_for_flush=waits_for_flush)
+        # what the transaction's commit will do (SET LOCAL, said by the click's own statement)
+        expected = server_default if waits_for_flush else "off"
+        assert connection.scalar(text("SELECT current_setting('synchronous_commit')")) == expected

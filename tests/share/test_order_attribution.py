@@ -6,7 +6,8 @@ from typing import Any
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from share.models import KnownVisitor, OrderAttribution, SelfReferral
+from share import visits
+from share.models import KnownVisitor, OrderAttribution, SelfReferral, Touch
 from storefront.orders.models import Order, OrderLine
 from tests.conftest import Browser
 from tests.share.conftest import follow
@@ -108,6 +109,23 @@ def test_a_signed_cookie_copied_into_another_browser_is_ignored(app: Any, create
     other.get("/")
     other.client.set_cookie("vt_visitor", "another-visitor-0123456")
     other.client.set_cookie("vt_ref", browser.client.get_cookie("vt_ref").value)
+    assert buy(other, product).shop_id is None
+
+
+def test_a_signed_cookie_naming_another_visitors_touch_credits_nobody(
+    app: Any, create_shop: Any, create_product: Any, share_link: Any, browser: Any, database: Any,
+) -> None:
+    # given a touch of another visitor under an id this browser's signed cookie names (after a crash of PostgreSQL
+    # lost this browser's last click, whose id was then given again to someone else's)
+    product = create_product()
+    follow(browser, share_link(create_shop(product, handle="ana")).code)
+    [touch_id] = database.session.scalars(select(Touch.id)).all()
+    other = Browser(app.test_client())
+    other.get("/")
+    other.client.set_cookie("vt_visitor", "another-visitor-0123456")
+    with app.test_request_context():
+        other.client.set_cookie("vt_ref", visits._serializer().dumps({"v": "another-visitor-0123456", "f": touch_id, "l": touch_id}))
+    # then the order is a direct sale
     assert buy(other, product).shop_id is None
 
 
