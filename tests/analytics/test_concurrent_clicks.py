@@ -68,13 +68,13 @@ def test_visitors_following_one_link_together_are_each_counted_once(app: Any, co
 
 
 def statements_of_a_visitors_click(app: Any, code: str) -> list[tuple[str, bool, bool]]:
-    """(first word, in autocommit, says synchronous_commit) of each statement a new visitor's click sends."""
+    """(first word, in autocommit, sets a setting) of each statement a new visitor's click sends."""
     follow_as_a_new_visitor(app, code)  # warm up: the first request of the app may read more
     sent: list[tuple[str, bool, bool]] = []
 
     def record(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         sent.append((statement.split(None, 1)[0], connection.connection.driver_connection.autocommit,
-                     "synchronous_commit" in statement))
+                     "set_config(" in statement))
 
     # every engine's: the click's statements go through the autocommit twin of the session's engine
     event.listen(Engine, "before_cursor_execute", record)
