@@ -77,9 +77,11 @@ class Settings:
 
     def describe(self) -> str:
         threads = f" x {self.threads} threads" if self.worker_class == "gthread" else ""
+        # The app's own settings that change what is measured, as the servers get them from this environment.
+        click_commit = os.environ.get("SHARE_CLICK_COMMIT") or "async"
         return (f"gunicorn {self.workers} workers ({self.worker_class}{threads}, gunicorn.conf.py, no recycling); wrk {WRK_THREADS} "
                 f"threads, {self.connections} connections, {self.duration_s} s per endpoint after a {self.warmup_s} s warm-up, "
-                f"on loopback")
+                f"on loopback; SHARE_CLICK_COMMIT={click_commit}")
 
 
 @dataclass(frozen=True)
