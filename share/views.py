@@ -19,7 +19,7 @@ from share.panel import build_panel
 from share.services import ClickFacts, ShareError
 from share.spool import ClickSpool, new_spooled_click
 from storefront import clock, outage, throttle
-from storefront.extensions import db, may_be_signed_in, standalone_statements
+from storefront.extensions import db, may_be_signed_in, reading_only, standalone_statements
 from storefront.shops import services as shops
 from storefront.shops.models import Shop
 
@@ -64,7 +64,15 @@ def follow(code: str) -> Response:
 def _follow(code: str, visitor: str, clicked_at: datetime, *, signed_in_user: int | None, connection: Connection | None) -> Response:
     """Land the visitor and record the click, on `connection` (its statements commit by themselves) or else the session."""
     try:
-        link = services.resolve_link(code, visitor, connection=connection)
+        if connection is None and signed_in_user is None:
+            # SQLite: the link is read before the click's transaction begins, which then holds SQLite's one write
+            # lock for the writes alone (the visitor's last click may be a moment old, as on PostgreSQL).
+            with reading_only():
+                link = services.resolve_link(code, visitor)
+                # Ends the read, which began no transaction (objects stay loaded: the session keeps them on commit).
+                db.session.commit()
+        else:
+            link = services.resolve_link(code, visitor, connection=connection)
     except outage.DATABASE_UNAVAILABLE as error:
         return _follow_without_database(code, error)
     if link is None:

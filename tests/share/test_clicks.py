@@ -1,14 +1,16 @@
 """Following a link: counted once for a person, never for crawlers, previews or stuffed images."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
-from share.models import Click
-from share.services import ClickFacts, record_click, resolve_link
-from tests.conftest import on_postgresql
+from share.models import Channel, Click, LinkTarget
+from share.services import ClickFacts, get_or_create_link, record_click, resolve_link
+from storefront.extensions import create_database_engine, db
+from tests.conftest import TEST_DATABASE_URL, migrate, on_postgresql, open_published_shop
 from tests.share.conftest import PHONE, follow
 
 
@@ -130,3 +132,30 @@ def test_a_clicks_transaction_waits_for_the_disk_only_when_told_to(
         # what the transaction's commit will do (SET LOCAL, said by the click's own statement)
         expected = server_default if waits_for_flush else "off"
         assert connection.scalar(text("SELECT current_setting('synchronous_commit')")) == expected
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="SQLite's write lock: the suite's database is PostgreSQL")
+def test_a_visitors_click_on_sqlite_holds_the_write_lock_for_its_writes_alone(app: Any, tmp_path: Path) -> None:
+    # a database of its own, bound to the session as in production (the suite's runs each test in one transaction)
+    url = f"sqlite:///{tmp_path / 'clicks.sqlite3'}"
+    migrate(url)
+    engine = create_database_engine(url)
+    suites_binding = db.session_factory.kw.get("bind")
+    db.session.remove()
+    db.session_factory.configure(bind=engine)
+    try:
+        with app.test_request_context():
+            code = get_or_create_link(open_published_shop("rush"), LinkTarget.SHOP, 0, Channel.WHATSAPP).code
+            db.session.commit()
+            db.session.remove()
+        sent: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: sent.append(" ".join(statement.split()[:3])))
+        response = app.test_client().get(f"/s/{code}", headers={"User-Agent": PHONE, "Sec-Fetch-Dest": "document"})
+        assert response.status_code == 302
+        # the link and the visitor's last click, read without the lock; then the click, its touch and both rollups
+        assert [statement.split()[0] for statement in sent] == ["SELECT", "BEGIN", "INSERT", "INSERT", "INSERT", "INSERT"]
+        assert sent[1] == "BEGIN IMMEDIATE"
+    finally:
+        db.session.remove()
+        db.session_factory.configure(bind=suites_binding)
+        engine.dispose()
