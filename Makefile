@@ -70,12 +70,12 @@ run: demo serve
 CHROMIUM := /usr/bin/chromium
 # The font the Chinese pages are measured with (touch targets of 44 px): installed with the browser, or after it.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
-$(CHROMIUM) $(CJK_FONT):
+$(CHROMIUM) $(CJK_FONT) &:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian's chromium for the browser tests"; \
+		echo "installing Debian's chromium and a Chinese font for the browser tests"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 			|| echo "could not install chromium: the browser tests will be skipped"; \
-	else echo "chromium is missing and cannot be installed here: the browser tests will be skipped"; fi
+	else echo "chromium or its Chinese font (fonts-wqy-microhei) is missing and cannot be installed here: the browser tests are skipped without chromium, and measure Chinese pages wrongly without the font"; fi
 
 # The suite runs on SQLite always, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-dev $(CHROMIUM) $(CJK_FONT)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -63,10 +64,12 @@ def follow(code: str) -> Response:
 
 def _follow(code: str, visitor: str, clicked_at: datetime, *, signed_in_user: int | None, connection: Connection | None) -> Response:
     """Land the visitor and record the click, on `connection` (its statements commit by themselves) or else the session."""
+    # Without a connection of its own (SQLite; a session that names a user no longer signed in), a visitor's click reads
+    # outside its transaction, which then holds SQLite's one write lock for the writes alone (the visitor's last click
+    # may be a moment old, as on PostgreSQL).
+    reads_apart = connection is None and signed_in_user is None
     try:
-        if connection is None and signed_in_user is None:
-            # SQLite: the link is read before the click's transaction begins, which then holds SQLite's one write
-            # lock for the writes alone (the visitor's last click may be a moment old, as on PostgreSQL).
+        if reads_apart:
             with reading_only():
                 link = services.resolve_link(code, visitor)
                 # Ends the read, which began no transaction (objects stay loaded: the session keeps them on commit).
@@ -106,7 +109,9 @@ def _follow(code: str, visitor: str, clicked_at: datetime, *, signed_in_user: in
             services.remember_visitor(signed_in_user, facts.visitor_id, window=visits.attribution_window())
         if connection is None:
             db.session.commit()
-        _remember_touch(response, touch, connection)
+        # A returning visitor's cookie names their first touch, read to keep it while it counts.
+        with reading_only() if reads_apart else nullcontext():
+            _remember_touch(response, touch, connection)
     except outage.DATABASE_UNAVAILABLE as error:
         # The database went away after the lookup: keep the click for `flask share replay-spool`.
         outage.discard_transaction()

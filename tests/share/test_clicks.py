@@ -149,12 +149,18 @@ def test_a_visitors_click_on_sqlite_holds_the_write_lock_for_its_writes_alone(ap
             db.session.commit()
             db.session.remove()
         sent: list[str] = []
-        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: sent.append(" ".join(statement.split()[:3])))
-        response = app.test_client().get(f"/s/{code}", headers={"User-Agent": PHONE, "Sec-Fetch-Dest": "document"})
-        assert response.status_code == 302
-        # the link and the visitor's last click, read without the lock; then the click, its touch and both rollups
-        assert [statement.split()[0] for statement in sent] == ["SELECT", "BEGIN", "INSERT", "INSERT", "INSERT", "INSERT"]
-        assert sent[1] == "BEGIN IMMEDIATE"
+        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: sent.append(" ".join(statement.split()[:2])))
+        phone = app.test_client()
+        for visit in ("first", "returning"):
+            sent.clear()
+            response = phone.get(f"/s/{code}", headers={"User-Agent": PHONE, "Sec-Fetch-Dest": "document"})
+            assert response.status_code == 302
+            # the link and the visitor's last click, read without the lock; then the click, its touch and both
+            # rollups; a returning visitor's first touch (their cookie's) is read after the commit, without the lock
+            read_after = ["SELECT"] if visit == "returning" else []
+            assert [statement.split()[0] for statement in sent] == ["SELECT", "BEGIN", "INSERT", "INSERT", "INSERT", "INSERT",
+                                                                    *read_after], visit
+            assert sent[1] == "BEGIN IMMEDIATE"
     finally:
         db.session.remove()
         db.session_factory.configure(bind=suites_binding)
