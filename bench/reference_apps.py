@@ -3,7 +3,9 @@
 bench/harness.py serves them with the same gunicorn settings as the app, on another port, on the
 same seeded database (`gunicorn --pythonpath bench 'reference_apps:build_app()'`, configured by
 REFERENCE_DATABASE_URL, SECRET_KEY and TEST_PAYMENT_WEBHOOK_SECRET). They use the app's engine
-settings (SQLite's WAL and immediate transactions, PostgreSQL's pool) and nothing else of it:
+settings (SQLite's WAL, its queue of writers and immediate transactions, PostgreSQL's pool) and nothing
+else of it; their pages read as the app's public pages do, outside a transaction (`reading_only`), so
+that on SQLite they do not queue for the write lock:
 
 - GET /s/<code>: one INSERT of the click, an itsdangerous-signed cookie, a 302. The link's
   destination comes from a dictionary of every link loaded at start-up, so the request itself
@@ -33,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storefront.extensions import create_database_engine  # noqa: E402
+from storefront.extensions import create_database_engine, reading_only  # noqa: E402
 from storefront.sqltypes import UTCDateTime  # noqa: E402
 
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -150,7 +152,7 @@ def build_app() -> Flask:
 
     @app.get("/@<handle>")
     def shop(handle: str) -> str:
-        with engine.connect() as connection:
+        with reading_only(), engine.connect() as connection:
             items = connection.execute(SHOP_QUERY, {"handle": handle}).all()
         if not items:
             abort(404)
@@ -160,7 +162,7 @@ def build_app() -> Flask:
 
     @app.get("/products/<slug>")
     def product(slug: str) -> str:
-        with engine.connect() as connection:
+        with reading_only(), engine.connect() as connection:
             found = connection.execute(PRODUCT_QUERY, {"slug": slug}).first()
         if found is None:
             abort(404)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
 import threading
 import time
 import weakref
@@ -16,8 +17,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+from storefront.sqlite_writers import WRITE_WAIT_SECONDS, QueuedConnection, WriterQueue, WriterTimeout
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -35,7 +38,8 @@ class Base(DeclarativeBase):
 def create_database_engine(url: str, **options: Any) -> Engine:
     """An engine with our per-backend settings: SQLite in WAL mode with foreign keys on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 15}, **options)
+        connect_args = {"timeout": WRITE_WAIT_SECONDS, "factory": QueuedConnection}
+        engine = create_engine(url, connect_args=connect_args, **options)
         _configure_sqlite(engine)
         return engine
     # An unreachable server must fail fast (a 503 page), not hold the request for minutes.
@@ -87,18 +91,23 @@ def _autocommit_when_asked(engine: Engine) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    database = engine.url.database
+    in_memory = not database or database == ":memory:" or engine.url.query.get("mode") == "memory"
+    writers = None if in_memory else WriterQueue(database)
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (savepoints
         # and the test fixtures' rollback depend on it).
         dbapi_connection.isolation_level = None
+        dbapi_connection.writer_queue = writers
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         # With WAL, NORMAL is crash-safe (no corruption); a power cut may lose the last commits.
         # FULL would fsync on every commit, and every share-link click commits.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={int(WRITE_WAIT_SECONDS * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -107,9 +116,22 @@ def _configure_sqlite(engine: Engine) -> None:
         # writes fails at once with SQLITE_BUSY when another worker wrote in between, whereas
         # an immediate one waits its turn (busy_timeout). Pages that only read (`reading_only`)
         # begin no transaction: each statement reads its own WAL snapshot without the write lock,
-        # as each does under PostgreSQL's READ COMMITTED (see `_autocommit_when_asked`).
-        if not _reading_only.get():
+        # as each does under PostgreSQL's READ COMMITTED (see `_autocommit_when_asked`). Writers first
+        # queue for their turn (`storefront.sqlite_writers`), which ends with the transaction.
+        if _reading_only.get():
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        if writers is not None:
+            try:
+                writers.take_turn(dbapi_connection)
+            except WriterTimeout as error:
+                raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from error
+        try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if writers is not None:
+                writers.end_turn(dbapi_connection)
+            raise
 
 
 _reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
