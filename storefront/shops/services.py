@@ -203,9 +203,11 @@ def public_shop_versions(handle: str, *, connection: Connection | None = None) -
 
 
 def _catalog_version() -> ScalarSelect[int]:
+    # Each item's product is looked up by its key: written as a join, PostgreSQL's planner chose to hash all the
+    # catalog's products for a shop's 60 (1.4 ms per visit with 3,000 products, against 0.25 ms).
+    product_version = select(Product.version).where(Product.id == ShopItem.product_id).scalar_subquery()
     return (
-        select(func.coalesce(func.sum(Product.version), 0))
-        .join(ShopItem, ShopItem.product_id == Product.id)
+        select(func.coalesce(func.sum(product_version), 0))
         .where(ShopItem.shop_id == Shop.id)
         .scalar_subquery()
     )
