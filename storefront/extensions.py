@@ -92,8 +92,10 @@ def _autocommit_when_asked(engine: Engine) -> None:
 
 def _configure_sqlite(engine: Engine) -> None:
     database = engine.url.database
-    in_memory = not database or database == ":memory:" or engine.url.query.get("mode") == "memory"
-    writers = None if in_memory else WriterQueue(database)
+    # A URI (`file:…?uri=true`) names its file in a syntax of its own: such a database, like an in-memory one, keeps
+    # SQLite's busy handler alone.
+    plain_file = database and database != ":memory:" and engine.url.query.get("uri") != "true"
+    writers = WriterQueue(database) if plain_file else None
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:

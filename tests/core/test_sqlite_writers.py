@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from storefront.extensions import create_database_engine, reading_only
-from storefront.sqlite_writers import WriterQueue, WriterTimeout
+from storefront.sqlite_writers import QueuedConnection, WriterQueue, WriterTimeout
 
 WAIT = 10.0  # seconds a test waits for a thread before failing; a passing test never waits this long
 
@@ -179,3 +182,69 @@ def test_a_forked_worker_shares_neither_its_parents_turn_nor_its_lock_on_the_fil
     finally:
         parent_done.set()
         child.join(WAIT)
+
+
+def test_closing_a_connection_mid_transaction_ends_its_turn(engine: Any, database: Path) -> None:
+    connection = engine.connect()
+    connection.begin()
+    connection.execute(text("INSERT INTO notes VALUES ('lost')"))
+    connection.invalidate()  # closes the driver's connection
+    assert queue_is_free(database)
+    connection.close()
+
+
+def test_a_connection_collected_mid_transaction_ends_its_turn(database: Path) -> None:
+    queue = WriterQueue(str(database))
+    raw = sqlite3.connect(database, factory=QueuedConnection, isolation_level=None)
+    raw.writer_queue = queue
+    assert queue.take_turn(raw)
+    raw.execute("BEGIN IMMEDIATE")
+    del raw
+    gc.collect()
+    assert queue_is_free(database)
+
+
+def test_the_lock_file_has_the_databases_permissions(engine: Any, database: Path) -> None:
+    lock_file = Path(f"{database}-writer.lock")
+    lock_file.unlink()
+    database.chmod(0o640)
+    fresh = create_database_engine(f"sqlite:///{database}")
+    with fresh.begin() as connection:
+        connection.execute(text("INSERT INTO notes VALUES ('x')"))
+    fresh.dispose()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(lock_file.stat().st_mode) == 0o640 & ~umask
+
+
+def test_a_relative_database_path_locks_beside_the_database_whatever_the_directory(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    relative = create_database_engine("sqlite:///relative.sqlite3")
+    monkeypatch.chdir(tmp_path.parent)
+    with relative.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (body TEXT)"))
+    relative.dispose()
+    assert (tmp_path / "relative.sqlite3-writer.lock").exists()
+
+
+def test_writes_go_on_without_the_queue_when_the_lock_file_cannot_be_used(
+    database: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Path(f"{database}-writer.lock").mkdir()  # a directory cannot be opened for writing
+    engine = create_database_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (body TEXT)"))
+        connection.execute(text("INSERT INTO notes VALUES ('still written')"))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT body FROM notes")).scalars().all() == ["still written"]
+    engine.dispose()
+    assert "wait in its busy handler" in caplog.text
+
+
+def test_a_uri_database_keeps_sqlites_busy_handler_alone(database: Path, caplog: pytest.LogCaptureFixture) -> None:
+    engine = create_database_engine(f"sqlite:///file:{database}?uri=true")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (body TEXT)"))
+    engine.dispose()
+    assert database.exists() and not Path(f"{database}-writer.lock").exists()
+    assert "busy handler" not in caplog.text  # not even tried
