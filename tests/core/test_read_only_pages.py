@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import nullcontext
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text
 
-from storefront.extensions import create_database_engine, db, reading_only
+from storefront.extensions import db, reading_only
 from tests.conftest import Browser, empty_every_table, on_postgresql, open_published_shop
 
 
 @pytest.fixture
-def sqlite_file(tmp_path: Path) -> Iterator[Any]:
-    engine = create_database_engine(f"sqlite:///{tmp_path / 'locks.sqlite3'}")
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE notes (body TEXT)"))
-    yield engine
-    engine.dispose()
+def sqlite_file(notes_engine: Any) -> Any:
+    return notes_engine
 
 
 def test_a_reading_transaction_does_not_wait_for_a_writer(sqlite_file: Any) -> None:

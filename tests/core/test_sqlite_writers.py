@@ -7,7 +7,6 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +21,13 @@ WAIT = 10.0  # seconds a test waits for a thread before failing; a passing test 
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "writers.sqlite3"
+def database(notes_database: Path) -> Path:
+    return notes_database
 
 
 @pytest.fixture
-def engine(database: Path) -> Iterator[Any]:
-    engine = create_database_engine(f"sqlite:///{database}")
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE notes (body TEXT)"))
-    yield engine
-    engine.dispose()
+def engine(notes_engine: Any) -> Any:
+    return notes_engine
 
 
 class Holder:
