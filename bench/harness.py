@@ -74,6 +74,7 @@ class Settings:
     sizes: seed.Sizes
     quick: bool
     reconcile_limit_s: int
+    queue_workers: int = 2
 
     def describe(self) -> str:
         threads = f" x {self.threads} threads" if self.worker_class == "gthread" else ""
@@ -123,6 +124,8 @@ def parse_settings() -> Settings:
     parser.add_argument("--duration", type=int, help="seconds of wrk per endpoint (default 10; 3 with --quick)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--quick", action="store_true", help="a smoke run: a tenth of the data, 3 s per endpoint")
+    parser.add_argument("--queue-workers", type=int, default=2,
+                        help="`flask payments work` processes for the queued webhook's run (PostgreSQL; default %(default)s)")
     parser.add_argument("--reconcile-limit", type=int, default=RECONCILE_LIMIT_S,
                         help="stop a reconciliation after this many seconds (default %(default)s; the target is 10)")
     args = parser.parse_args()
@@ -145,7 +148,8 @@ def parse_settings() -> Settings:
     sizes = seed.QUICK_SIZES if args.quick else seed.Sizes()
     # Enough distinct payment events for the fastest plausible rate (a reused event would be a duplicate, not a payment).
     sizes = dataclasses.replace(sizes, webhook_orders=(duration + warmup) * 500,
-                                reference_webhook_orders=(duration + warmup) * 2000)
+                                reference_webhook_orders=(duration + warmup) * 2000,
+                                queued_webhook_orders=(duration + warmup) * 1500)
     return Settings(backends=backends, postgresql_url=url, workers=args.workers, worker_class=args.worker_class,
                     threads=args.threads, duration_s=duration, warmup_s=warmup, connections=args.connections, sizes=sizes,
                     quick=args.quick, reconcile_limit_s=args.reconcile_limit)
@@ -327,6 +331,10 @@ def check_once(base_url: str, endpoint: Endpoint, body: tuple[str, bytes] | None
     return ""
 
 
+#: How long the harness waits, after wrk stops, for the workers to empty the queue.
+QUEUE_DRAIN_LIMIT_S = 240
+
+
 def wait_until_idle(base_url: str) -> None:
     """wrk stops sending, but the server still works through the requests it queued: let it finish before the next run."""
     for _ in range(3):
@@ -396,6 +404,8 @@ def endpoints(world: seed.World, cookie: str) -> list[Endpoint]:
         Endpoint("shop", "GET /@<handle> (shop page, 60 items)", f"/@{world.handle}", 200),
         Endpoint("product", "GET /products/<slug>", f"/products/{world.product_slug}", 200),
         Endpoint("webhook", "POST /webhooks/test (payment event)", "/webhooks/test", 200, (), "webhook.lua"),
+        Endpoint("webhook_queued", "POST /webhooks/test (WEBHOOK_QUEUE: stored, applied by workers)", "/webhooks/test", 200,
+                 (), "webhook.lua"),
         Endpoint("dashboard", "GET /me/dashboard?days=30 (signed in)", "/me/dashboard?days=30", 200,
                  (f"User-Agent: {PHONE}", f"Cookie: session={cookie}")),
     ]
@@ -409,7 +419,7 @@ def measure_server(base_url: str, targets: list[Endpoint], settings: Settings, w
         warm_args: tuple[str, ...] = ()
         run_args: tuple[str, ...] = ()
         first_body = None
-        if endpoint.key == "webhook":
+        if endpoint.key.startswith("webhook"):
             orders = world.webhook_orders[tag]
             warm = min(len(orders) // 5, settings.warmup_s * 1000)
             first_body = write_events(workdir / f"events-{tag}-check.txt", orders[:1], f"{tag}check")
@@ -436,6 +446,49 @@ def measure_server(base_url: str, targets: list[Endpoint], settings: Settings, w
         print(f"  {endpoint.label}: {run.requests_per_second:.0f} requests/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms"
               + (f", {run.bad_responses} errors" if run.bad_responses else ""))
     return found
+
+
+def measure_queued_webhooks(env: dict[str, str], endpoint: Endpoint, settings: Settings, world: seed.World,
+                            workdir: Path) -> tuple[report.WrkRun | str, report.QueueDrain | None]:
+    """The webhook with WEBHOOK_QUEUE=1: the app only stores each event, and `settings.queue_workers` worker processes
+    (`flask payments work`), running beside it the whole time, apply them. wrk measures the acknowledgements; the
+    database, once the queue is empty again, how fast events were applied from the first one received."""
+    queued_env = {**env, "WEBHOOK_QUEUE": "1"}
+    url = env["DATABASE_URL"]
+    log = workdir / "payments-work.log"
+    since = scalar(url, "SELECT coalesce(max(id), 0) FROM webhook_events")
+    workers = [subprocess.Popen([str(BIN / "flask"), "payments", "work"], cwd=REPO, env=queued_env, stdout=subprocess.DEVNULL,
+                                stderr=log.open("a")) for _ in range(settings.queue_workers)]
+    print(f"  Vitrine, WEBHOOK_QUEUE=1 with {settings.queue_workers} `flask payments work` processes")
+    try:
+        with serving("wsgi:app", queued_env, settings, workdir / "gunicorn-queued.log") as (base_url, _server):
+            found = measure_server(base_url, [endpoint], settings, world, "queued", workdir)[endpoint.key]
+        stopped = time.monotonic()
+        deadline = stopped + QUEUE_DRAIN_LIMIT_S
+        while (left := scalar(url, "SELECT count(*) FROM webhook_events WHERE applied_at IS NULL AND id > :since", since=since)) \
+                and time.monotonic() < deadline and all(worker.poll() is None for worker in workers):
+            time.sleep(0.2)
+        drained_after = time.monotonic() - stopped
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            applied, first, last, paid = connection.execute(text(
+                "SELECT count(*), min(received_at), max(applied_at), count(*) FILTER (WHERE outcome = 'applied') "
+                "FROM webhook_events WHERE id > :since AND applied_at IS NOT NULL"), {"since": since}).one()
+    finally:
+        engine.dispose()
+    drain = report.QueueDrain(applied=applied, paid=paid, left=left, workers=settings.queue_workers,
+                              seconds=(last - first).total_seconds() if applied else 0.0, drained_after_s=drained_after)
+    print(f"  {endpoint.label}: {drain.describe()}")
+    return found, drain
 
 
 def reconcile(env: dict[str, str], world: seed.World, label: str, limit_s: int) -> report.Timed:
@@ -484,7 +537,7 @@ def run_backend(backend: str, settings: Settings) -> report.BackendRun:
     print(f"\n== {backend}")
     run = report.BackendRun(backend=backend, server_version="", settings=settings.describe(), started=started)
     run.load_averages.append(("at the start", os.getloadavg()))
-    sizes = settings.sizes
+    sizes = settings.sizes if backend == "postgresql" else dataclasses.replace(settings.sizes, queued_webhook_orders=0)
     url = timed(run, "migrate", prepare_database, backend, settings, workdir)
     run.server_version = server_version(url)
     world = timed(run, f"seed ({sizes.curators:,} curators, {sizes.clicks:,} clicks, {sizes.paid_orders:,} paid orders)",
@@ -502,8 +555,12 @@ def run_backend(backend: str, settings: Settings) -> report.BackendRun:
 
     print(f"  Vitrine ({settings.describe()})")
     with serving("wsgi:app", env, settings, workdir / "gunicorn-app.log") as (base_url, server):
-        app_runs = measure_server(base_url, targets, settings, world, "app", workdir)
+        app_runs = measure_server(base_url, [t for t in targets if t.key != "webhook_queued"], settings, world, "app", workdir)
         run.app_rss_mb = worker_peak_rss_mb(server)
+    queued = None
+    if backend == "postgresql":
+        queued_endpoint = next(t for t in targets if t.key == "webhook_queued")
+        app_runs["webhook_queued"], queued = measure_queued_webhooks(env, queued_endpoint, settings, world, workdir)
     clicks_after_app = scalar(url, "SELECT count(*) FROM clicks")
     paid_by_app = scalar(url, "SELECT count(*) FROM orders WHERE number LIKE 'BW%' AND status = 'paid'")
     commissions_by_app = scalar(url, "SELECT count(*) FROM commissions c JOIN orders o ON o.id = c.order_id WHERE o.number LIKE 'BW%'")
@@ -518,7 +575,10 @@ def run_backend(backend: str, settings: Settings) -> report.BackendRun:
     run.load_averages.append(("after the references' runs", os.getloadavg()))
 
     for endpoint in targets:
-        app_run, reference_run = app_runs.get(endpoint.key), reference_runs.get(endpoint.key)
+        if endpoint.key not in app_runs:
+            continue
+        app_run = app_runs[endpoint.key]
+        reference_run = reference_runs.get("webhook" if endpoint.key == "webhook_queued" else endpoint.key)
         measured = report.Measured(endpoint.key, endpoint.label, app_run if isinstance(app_run, report.WrkRun) else None,
                                    reference_run if isinstance(reference_run, report.WrkRun) else None,
                                    error=app_run if isinstance(app_run, str) else "")
@@ -533,6 +593,11 @@ def run_backend(backend: str, settings: Settings) -> report.BackendRun:
                 measured.check += f"; the reference paid {paid_by_reference:,} for {measured.reference.requests:,}"
             if sent > len(world.webhook_orders["app"]):
                 run.notes.append("webhook run outran its pending orders: some events were sent twice (answered as duplicates)")
+        if endpoint.key == "webhook_queued" and queued is not None:
+            measured.check = queued.describe()
+            run.queue_drain = queued
+            if measured.run is not None and measured.run.requests > len(world.webhook_orders["queued"]):
+                run.notes.append("queued webhook run outran its pending orders: some events were sent twice (duplicates)")
         run.measured.append(measured)
 
     print("  reconciliation")

@@ -30,7 +30,9 @@ import harness  # noqa: E402
 import seed  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
-ENDPOINTS = ("click", "shop", "product", "webhook")
+#: "queued" posts payment events with WEBHOOK_QUEUE on (stored only); "apply" then applies them one by one as
+#: `flask payments work` does (run it after "queued", with no more --requests).
+ENDPOINTS = ("click", "shop", "product", "webhook", "queued", "apply")
 
 
 def prepare(path: Path, full: bool, reseed: bool = False, postgresql_url: str | None = None) -> tuple[str, seed.World]:
@@ -108,7 +110,7 @@ def main() -> None:
         pending = set(db.session.scalars(text("SELECT number FROM orders WHERE status = 'pending'")))
     events = iter([order for order in world.webhook_orders["app"] if order.number in pending])
     # Each webhook request pays one seeded pending order for good: 5 warm-ups, the run, one more for --show-sql.
-    if "webhook" in (args.only or ENDPOINTS) and len(pending) < 5 + min(args.requests, 1) + 1:
+    if {"webhook", "queued"} & set(args.only or ENDPOINTS) and len(pending) < 5 + min(args.requests, 1) + 1:
         sys.exit(f"only {len(pending)} seeded orders are left to pay in {path}: run again with --reseed")
     tag = f"p{int(time.time())}"
     headers = {"User-Agent": harness.PHONE, "Sec-Fetch-Dest": "document"}
@@ -129,15 +131,31 @@ def main() -> None:
         return client.post("/webhooks/test", data=body, headers={"Content-Type": "application/json",
                                                                   "Vitrine-Signature": sign(harness.WEBHOOK_SECRET, body)})
 
+    def queued(number: int) -> Any:
+        app.config["WEBHOOK_QUEUE"] = True
+        try:
+            return webhook(number)
+        finally:
+            app.config["WEBHOOK_QUEUE"] = False
+
+    def apply(_number: int) -> Any:
+        from storefront.payments.queue import apply_queued
+
+        with app.app_context():
+            applied = apply_queued(limit=1).applied
+        return SimpleNamespace(status_code=200 if applied else 404, get_data=lambda as_text: "nothing was queued")
+
     requests: dict[str, tuple[Callable[[int], Any], int]] = {
         "click": (click, 302),
         "shop": (lambda _n: client.get(f"/@{world.handle}"), 200),
         "product": (lambda _n: client.get(f"/products/{world.product_slug}"), 200),
         "webhook": (webhook, 200),
+        "queued": (queued, 200),
+        "apply": (apply, 200),
     }
     for key in args.only or ENDPOINTS:
         send, status = requests[key]
-        count_requests = min(args.requests, len(pending) - 6) if key == "webhook" else args.requests
+        count_requests = min(args.requests, len(pending) - 6) if key in ("webhook", "queued") else args.requests
         for number in range(5):  # warm caches: templates, the shop page, compiled statements
             response = send(number)
             assert response.status_code == status, (key, response.status_code, response.get_data(as_text=True)[:500])

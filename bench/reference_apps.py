@@ -48,7 +48,7 @@ clicks = Table(
 webhook_events = Table(
     "webhook_events", metadata, Column("id", Integer, primary_key=True), Column("provider", String), Column("event_id", String),
     Column("kind", String), Column("outcome", String), Column("needs_attention", Boolean), Column("payload", JSON),
-    Column("received_at", UTCDateTime),
+    Column("received_at", UTCDateTime), Column("applied_at", UTCDateTime),
 )
 orders = Table(
     "orders", metadata, Column("id", Integer, primary_key=True), Column("number", String), Column("status", String),
@@ -184,7 +184,7 @@ def build_app() -> Flask:
             with engine.begin() as connection:
                 connection.execute(insert(webhook_events).values(
                     provider=provider, event_id=event["id"], kind=event["type"], outcome="applied", needs_attention=False,
-                    payload=event, received_at=now,
+                    payload=event, received_at=now, applied_at=now,
                 ))
                 connection.execute(update(orders).where(
                     orders.c.number == data["order_number"], orders.c.status == "pending", orders.c.total_minor == data["amount_minor"],

@@ -92,6 +92,29 @@ class Measured:
 
 
 @dataclass
+class QueueDrain:
+    """What the workers did with the queued webhook run's events (warm-up included), read from the database."""
+    applied: int
+    paid: int
+    left: int
+    workers: int
+    #: From the first event received to the last one applied.
+    seconds: float
+    #: From wrk's stop until the queue was empty (or the harness gave up).
+    drained_after_s: float
+
+    @property
+    def per_second(self) -> float:
+        return self.applied / self.seconds if self.seconds else 0.0
+
+    def describe(self) -> str:
+        left = f"; {self.left:,} still queued when the harness stopped waiting" if self.left else ""
+        return (f"{self.workers} workers applied {self.applied:,} events ({self.paid:,} paid an order) in {self.seconds:.1f} s "
+                f"from the first received to the last applied: {self.per_second:.0f} events/s end to end; the queue was "
+                f"empty {self.drained_after_s:.1f} s after wrk stopped{left}")
+
+
+@dataclass
 class Timed:
     label: str
     seconds: float | None
@@ -111,6 +134,7 @@ class BackendRun:
     preparation: list[Timed] = field(default_factory=list)
     load_averages: list[tuple[str, tuple[float, float, float]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    queue_drain: QueueDrain | None = None
 
 
 def _ms(value: float) -> str:
@@ -140,6 +164,15 @@ def target_verdicts(run: BackendRun) -> list[str]:
         scope = "" if run.backend == "postgresql" else " (the target is PostgreSQL's)"
         lines.append(f"{webhook.label}: {rate:.0f} events/s (target >= {WEBHOOK_TARGET_PER_SECOND:.0f} on PostgreSQL){scope}: "
                      f"{_verdict(rate >= WEBHOOK_TARGET_PER_SECOND)}")
+    queued = by_key.get("webhook_queued")
+    if queued is not None and queued.run is not None:
+        rate = queued.run.requests_per_second
+        lines.append(f"{queued.label}: acknowledged {rate:.0f} events/s (target >= {WEBHOOK_TARGET_PER_SECOND:.0f}): "
+                     f"{_verdict(rate >= WEBHOOK_TARGET_PER_SECOND)}")
+    if run.queue_drain is not None:
+        drain = run.queue_drain
+        lines.append(f"queued events applied by {drain.workers} workers: {drain.per_second:.0f} events/s end to end "
+                     f"(target >= {WEBHOOK_TARGET_PER_SECOND:.0f}): {_verdict(drain.per_second >= WEBHOOK_TARGET_PER_SECOND)}")
     for timed in run.reconciliations:
         if timed.label.startswith("100,000") or "100,000" in timed.label:
             ok = timed.seconds is not None and timed.seconds < RECONCILE_TARGET_S and timed.outcome.startswith("reconciles")
@@ -166,6 +199,10 @@ def table(run: BackendRun) -> str:
         ratio = f"{measured.ratio:.2f}x" if measured.ratio is not None else "—"
         rows.append(f"| {measured.label} | {app.requests_per_second:.0f} | {_ms(app.p50_ms)} | {_ms(app.p99_ms)} | "
                     f"{reference_cells} | {ratio} |")
+    if run.queue_drain is not None:
+        drain = run.queue_drain
+        rows.append(f"| … applied by {drain.workers} `flask payments work` (first received to last applied) | "
+                    f"{drain.per_second:.0f} | | | | | | |")
     for timed in run.reconciliations:
         shown = f"{timed.seconds:.1f} s" if timed.seconds is not None else "—"
         rows.append(f"| `flask commissions reconcile`, {timed.label} | {shown} ({timed.outcome}) | | | | | | |")

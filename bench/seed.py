@@ -64,6 +64,8 @@ class Sizes:
     #: Pending orders whose payment events the webhook runs deliver, per server (Vitrine's own, the reference).
     webhook_orders: int = 5_500
     reference_webhook_orders: int = 22_000
+    #: For the queued webhook's run (PostgreSQL only): it acknowledges faster than it applies.
+    queued_webhook_orders: int = 0
 
 
 QUICK_SIZES = Sizes(curators=100, products=600, clicks=10_000, paid_orders=1_000, reconcile_orders=10_000,
@@ -336,7 +338,7 @@ def _empty_order_tables() -> Rows:
         "payments": (PAYMENT_COLUMNS, []),
         "test_provider_events": (("id", "event_id", "kind", "payload", "created_at"), []),
         "webhook_events": (("id", "provider", "event_id", "kind", "outcome", "waiting_for", "needs_attention", "payload",
-                            "received_at"), []),
+                            "received_at", "applied_at"), []),
         "order_attributions": (ATTRIBUTION_COLUMNS, []),
         "commissions": (("id", "order_line_id", "order_id", "payment_id", "shop_id", "curator_user_id", "currency", "base_minor",
                          "rate_bps", "rate_source", "earned_minor", "refunded_base_minor", "reversed_minor", "status", "held_from",
@@ -408,7 +410,7 @@ def _paid_order(world: World, tables: Rows, click: int, paid_at: datetime) -> No
     tables["test_provider_events"][1].append((world.take_ids("test_provider_events", 1), event_id, "payment.succeeded", event, paid))
     if world.history:
         tables["webhook_events"][1].append((world.take_ids("webhook_events", 1), "test", event_id, "payment.succeeded", "applied",
-                                            None, False, event, paid))
+                                            None, False, event, paid, paid))
     curator = lines[0][8]  # shop id == its curator's user id
     for line in lines:
         line_id, base = line[0], line[7]
@@ -500,6 +502,8 @@ def seed(url: str, sizes: Sizes, now: datetime) -> World:
             write(connection, paid_orders(world, sizes.paid_orders))
             write(connection, pending_orders(world, sizes.webhook_orders, "app"))
             write(connection, pending_orders(world, sizes.reference_webhook_orders, "reference"))
+            if sizes.queued_webhook_orders:
+                write(connection, pending_orders(world, sizes.queued_webhook_orders, "queued"))
             move_sequences_past_rows(connection, SEQUENCED_TABLES)
     finally:
         engine.dispose()

@@ -216,6 +216,65 @@ def payments_sync(since_text: str) -> None:
         click.echo(f"{waited} waiting event(s) could be applied now")
 
 
+@payments_cli.command("work")
+@click.option("--batch", type=click.IntRange(1, 1000), default=50, show_default=True,
+              help="Events applied in one transaction.")
+@click.option("--idle", "idle_seconds", type=click.FloatRange(0.01, 60), default=0.2, show_default=True,
+              help="Seconds between looks at an empty queue.")
+@click.option("--until-empty", is_flag=True, help="Apply what is due now, then stop.")
+def payments_work(batch: int, idle_seconds: float, until_empty: bool) -> None:
+    """Apply the payment events queued by the webhook (WEBHOOK_QUEUE=1), until stopped (SIGTERM or Ctrl-C)."""
+    import signal
+    import threading
+
+    from sqlalchemy.exc import DBAPIError
+
+    from storefront.payments.queue import BatchResult, queue_state, work
+
+    stop = threading.Event()
+    previous = {signum: signal.signal(signum, lambda _signum, _frame: stop.set()) for signum in (signal.SIGTERM, signal.SIGINT)}
+
+    def report(result: BatchResult) -> None:
+        failed = f", {result.failed} failed and will be tried again" if result.failed else ""
+        click.echo(f"applied {result.applied} payment event(s){failed}")
+
+    try:
+        applied = work(batch, idle_seconds, stop, report, until_empty=until_empty)
+        state = queue_state()
+    except DBAPIError as error:
+        click.echo(f"error: the database failed: {error.orig or error}", err=True)
+        sys.exit(1)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    waiting = f", {state.failing} of them failed before" if state.failing else ""
+    click.echo(f"stopped: {applied} event(s) applied; {state.queued} still queued{waiting}")
+
+
+@payments_cli.command("queue")
+@click.option("--max-age", "max_age_minutes", type=click.IntRange(1), default=5, show_default=True,
+              help="Minutes an event may wait before the queue counts as stuck.")
+def payments_queue(max_age_minutes: int) -> None:
+    """How many payment events wait for `payments work`; exit 1 when the oldest waits longer than --max-age (no worker
+    runs, or they cannot keep up) or an event keeps failing."""
+    from datetime import timedelta
+
+    from storefront import clock
+    from storefront.payments.queue import queue_state
+
+    state = queue_state()
+    if not state.queued:
+        click.echo("no payment event is queued")
+        return
+    waited = clock.now() - state.oldest_received_at if state.oldest_received_at else timedelta(0)
+    failing = f", {state.failing} of them failed before" if state.failing else ""
+    click.echo(f"{state.queued} payment event(s) queued{failing}; the oldest arrived {int(waited.total_seconds())} s ago")
+    if waited > timedelta(minutes=max_age_minutes) or state.failing:
+        click.echo("error: the queue is stuck: start `flask payments work` (deploy/vitrine-payments.service), or look at the "
+                   "failing events in its log", err=True)
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, catalog_cli, users_cli, orders_cli, demo_cli, payments_cli):
         app.cli.add_command(group)

@@ -27,6 +27,13 @@ def _choice(name: str, default: str, choices: set[str]) -> str:
     return raw
 
 
+def _flag(name: str) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw not in {"", "0", "1", "false", "true", "no", "yes", "off", "on"}:
+        raise RuntimeError(f"{name} must be 1 or 0 (true or false); got {raw!r}")
+    return raw in {"1", "true", "yes", "on"}
+
+
 def _secret_key(instance_path: Path) -> str:
     """Use SECRET_KEY when set; otherwise generate one once and keep it in the instance folder."""
     if os.environ.get("SECRET_KEY"):
@@ -93,6 +100,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "API_CORS_ORIGINS": os.environ.get("API_CORS_ORIGINS", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Webhooks answer once the signed event is stored, and `flask payments work` applies it (else on arrival).
+        "WEBHOOK_QUEUE": _flag("WEBHOOK_QUEUE"),
         "TEST_PAYMENT_WEBHOOK_SECRET": os.environ.get("TEST_PAYMENT_WEBHOOK_SECRET", ""),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),

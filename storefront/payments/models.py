@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storefront import clock
@@ -68,10 +68,18 @@ class RefundLine(Base):
 
 
 class WebhookEvent(Base):
-    """Every verified provider event, once: the unique key makes a redelivery a no-op."""
+    """Every verified provider event, once: the unique key makes a redelivery a no-op.
+
+    Applied as it arrives, or, with `WEBHOOK_QUEUE`, queued (`applied_at` unset) for `flask payments work`.
+    """
 
     __tablename__ = "webhook_events"
-    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "event_id"),
+        # The queue: only the events not yet applied, which the worker reads oldest first.
+        Index("ix_webhook_events_queued", "id", postgresql_where=text("applied_at IS NULL"),
+              sqlite_where=text("applied_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(20))
@@ -85,6 +93,11 @@ class WebhookEvent(Base):
     needs_attention: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    #: When its handler's changes were written; unset while it is queued.
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Queued applications that failed (an error, not a wait); the next one is not tried before `retry_at`.
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ConnectedAccount(Base):

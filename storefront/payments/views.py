@@ -32,7 +32,8 @@ blueprint = Blueprint("payments", __name__)
 @csrf.exempt
 def webhook(provider_name: str) -> tuple[Response, int]:
     try:
-        result = process_webhook(provider_name, request.get_data(cache=False), request.headers)
+        result = process_webhook(provider_name, request.get_data(cache=False), request.headers,
+                                 queue=current_app.config["WEBHOOK_QUEUE"])
     except UnknownProvider:
         return jsonify(error="unknown payment provider"), 404
     except InvalidSignature as error:
@@ -41,7 +42,7 @@ def webhook(provider_name: str) -> tuple[Response, int]:
     except MalformedEvent as error:
         return jsonify(error=str(error)), 400
     db.session.commit()
-    return jsonify(received=True, duplicate=result.duplicate), 200
+    return jsonify(received=True, duplicate=result.duplicate, queued=result.outcome == "queued"), 200
 
 
 def _test_provider() -> TestPaymentProvider:

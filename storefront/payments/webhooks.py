@@ -2,9 +2,10 @@
 
 Verify the signature on the raw body, translate to a provider-neutral event, store the event
 id under a unique constraint (a redelivery is acknowledged and does nothing), then dispatch
-through one table of handlers. An event that arrives before the fact it depends on (a refund
-before its payment) waits and is applied when that fact arrives, so any arrival order ends in
-the same state. The caller commits once.
+through one table of handlers, at once or later from the queue (`storefront/payments/queue.py`).
+An event that arrives before the fact it depends on (a refund before its payment) waits and is
+applied when that fact arrives, so any arrival order ends in the same state. The caller commits
+once.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, Update, bindparam, exists, select, update
 
+from storefront import clock
 from storefront.extensions import db
 from storefront.inserts import insert_once_returning_id
 from storefront.payments import services
@@ -49,27 +51,50 @@ class WebhookResult:
     outcome: str
 
 
-def process_webhook(provider_name: str, body: bytes, headers: Mapping[str, str]) -> WebhookResult:
-    """Raises UnknownProvider, InvalidSignature or MalformedEvent before anything is written."""
+def process_webhook(provider_name: str, body: bytes, headers: Mapping[str, str], *, queue: bool = False) -> WebhookResult:
+    """Raises UnknownProvider, InvalidSignature or MalformedEvent before anything is written.
+
+    With `queue`, the event is only recorded, for `storefront.payments.queue.apply_queued` to apply later.
+    """
     provider = get_provider(provider_name)
-    return process_event(provider, provider.parse_event(body, headers))
+    event = provider.parse_event(body, headers)
+    if queue:
+        if record_event(provider, event) is None:
+            return _duplicate(provider, event)
+        return WebhookResult(duplicate=False, outcome="queued")
+    return process_event(provider, event)
 
 
 def process_event(provider: PaymentProvider, event: PaymentEvent) -> WebhookResult:
     """Record a trusted event once and apply it (also used by `flask payments sync` for events fetched from the provider)."""
-    # Core, not the ORM: the new event's row is written here and updated once below, never read back as an object.
-    record_id = db.session.scalar(
+    record_id = record_event(provider, event)
+    if record_id is None:
+        return _duplicate(provider, event)
+    return WebhookResult(duplicate=False, outcome=apply_recorded(provider, record_id, event))
+
+
+def record_event(provider: PaymentProvider, event: PaymentEvent) -> int | None:
+    """The id of the event's new record, not yet applied (None when it was recorded before: a redelivery)."""
+    # Core, not the ORM: the new event's row is written here and updated once when applied, never read back as an object.
+    return db.session.scalar(
         insert_once_returning_id(WebhookEvent.__table__, "provider", "event_id"),
         {"provider": provider.name, "event_id": event.event_id, "kind": event.provider_type[:64], "payload": event.payload},
     )
-    if record_id is None:
-        log.info("%s event %s seen before; ignored", provider.name, event.event_id)
-        return WebhookResult(duplicate=True, outcome="duplicate")
+
+
+def _duplicate(provider: PaymentProvider, event: PaymentEvent) -> WebhookResult:
+    log.info("%s event %s seen before; ignored", provider.name, event.event_id)
+    return WebhookResult(duplicate=True, outcome="duplicate")
+
+
+def apply_recorded(provider: PaymentProvider, record_id: int, event: PaymentEvent) -> str:
+    """Apply the recorded event's handler, keep what came of it on its record and return that; then apply the events
+    that waited for it."""
     outcome, waiting_for = _apply(event)
     db.session.flush()  # as for an event applied later (`_dispatch`): the handler's changes reach the database now
     params = {
         "record_id": record_id, "outcome": outcome, "waiting_for": waiting_for,
-        "needs_attention": outcome.startswith(ATTENTION_PREFIXES),
+        "needs_attention": outcome.startswith(ATTENTION_PREFIXES), "applied_at": clock.now(), "retry_at": None,
     }
     # A payment that succeeded now may be what earlier events wait for: the same statement asks (a round trip fewer).
     keys = [key for key in (event.payment_reference, event.provider_payment_id) if key]
@@ -80,7 +105,7 @@ def process_event(provider: PaymentProvider, event: PaymentEvent) -> WebhookResu
         keys = []  # none waits (almost always)
     log.info("%s event %s (%s): %s", event.provider, event.event_id, event.provider_type, outcome)
     _apply_waiting(provider, keys)
-    return WebhookResult(duplicate=False, outcome=outcome)
+    return outcome
 
 
 @functools.cache

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from commissions import ledger
 from commissions.cli import run_maturation
 from commissions.models import Commission, CommissionStatus, LedgerTransaction, LedgerTransfer
+from storefront.payments.models import WebhookEvent
 from storefront.extensions import db
 from tests.conftest import CUSTOMER_FORM, empty_every_table, on_postgresql
 
@@ -232,3 +233,25 @@ def test_two_payout_runs_at_once_pay_each_curator_once(app: Any, committed_sale:
         balances = ledger.curator_balances(committed_sale["curator"], "USD")
         assert (balances[ledger.AccountKind.AVAILABLE], balances[ledger.AccountKind.IN_PAYOUT]) == (0, 329)
         assert ledger.check_ledger().ok
+
+
+def test_workers_side_by_side_apply_each_queued_event_once(app: Any, committed_sale: dict[str, Any]) -> None:
+    """Twenty distinct events for one payment, queued, then four workers at once: each event is taken by one worker,
+    one of them pays the order, and the sale is posted once."""
+    from storefront.payments.queue import apply_queued
+    from storefront.payments.webhooks import process_webhook
+
+    with app.test_request_context():
+        for _ in range(THREADS):
+            body, headers = payment_event(app, committed_sale)
+            assert process_webhook("test", body, headers, queue=True).outcome == "queued"
+        db.session.commit()
+        db.session.remove()
+
+    results = run_at_once(app, lambda: apply_queued(limit=THREADS).taken, threads=4)
+
+    assert sum(results) == THREADS, results  # type: ignore[arg-type]
+    with app.app_context():
+        outcomes = db.session.scalars(select(WebhookEvent.outcome)).all()
+        assert sorted(set(outcomes)) == ["applied", "ignored: order already paid"] and outcomes.count("applied") == 1
+        assert counts() == (2, 2, 2)

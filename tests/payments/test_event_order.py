@@ -15,21 +15,6 @@ from storefront.payments.services import start_payment
 pytestmark = pytest.mark.usefixtures("request_context")
 
 
-@pytest.fixture
-def provider(app: Any) -> Any:
-    from storefront.payments.providers import get_provider
-
-    return get_provider("test")
-
-
-@pytest.fixture
-def started(provider: Any, place_order: Any, database: Any) -> tuple[Any, Any]:
-    order = place_order()
-    payment, _url = start_payment(order, provider)
-    database.session.commit()
-    return order, payment
-
-
 def paid(provider: Any, order: Any, payment: Any) -> Any:
     return provider.deliver(EventKind.PAYMENT_SUCCEEDED, {
         "order_number": order.number, "payment_reference": payment.reference, "amount_minor": order.total_minor, "currency": "USD",

@@ -1,0 +1,37 @@
+"""payment events can be queued on arrival and applied by a worker
+
+Revision ID: 0014
+Revises: 0013
+Created: 2026-12-06 10:00:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from storefront.sqltypes import UTCDateTime
+
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('applied_at', UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('attempts', sa.Integer(), server_default=sa.text('0'), nullable=False))
+        batch_op.add_column(sa.Column('retry_at', UTCDateTime(timezone=True), nullable=True))
+    # Every event so far was applied as it arrived.
+    op.execute('UPDATE webhook_events SET applied_at = received_at')
+    op.create_index('ix_webhook_events_queued', 'webhook_events', ['id'], unique=False,
+                    postgresql_where=sa.text('applied_at IS NULL'), sqlite_where=sa.text('applied_at IS NULL'))
+
+
+def downgrade() -> None:
+    op.drop_index('ix_webhook_events_queued', table_name='webhook_events',
+                  postgresql_where=sa.text('applied_at IS NULL'), sqlite_where=sa.text('applied_at IS NULL'))
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.drop_column('retry_at')
+        batch_op.drop_column('attempts')
+        batch_op.drop_column('applied_at')

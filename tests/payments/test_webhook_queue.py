@@ -1,0 +1,240 @@
+"""WEBHOOK_QUEUE: the webhook answers once the signed event is stored, and the worker applies it later."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from commissions.models import Commission
+from storefront.orders.models import Order, OrderStatus
+from storefront.payments import webhooks
+from storefront.payments.models import WebhookEvent
+from storefront.payments.providers import EventKind
+from storefront.payments.queue import ATTENTION_AFTER_FAILURES, apply_queued, queue_state, retry_delay
+from storefront.payments.services import start_payment
+
+
+@pytest.fixture(autouse=True)
+def queued_webhooks(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "WEBHOOK_QUEUE", True)
+
+
+def post(browser: Any, provider: Any, kind: EventKind, data: dict[str, object]) -> Any:
+    body, headers = provider.build_event(kind, data)
+    return browser.client.post("/webhooks/test", data=body, headers=dict(headers))
+
+
+def post_paid(browser: Any, provider: Any, order: Order, payment: Any) -> Any:
+    return post(browser, provider, EventKind.PAYMENT_SUCCEEDED, {
+        "order_number": order.number, "payment_reference": payment.reference, "amount_minor": order.total_minor, "currency": "USD",
+    })
+
+
+def post_refunded(browser: Any, provider: Any, payment: Any, amount: int) -> Any:
+    return post(browser, provider, EventKind.REFUND_SUCCEEDED, {
+        "payment_reference": payment.reference, "refund_reference": "re_queued", "amount_minor": amount, "currency": "USD",
+    })
+
+
+def status_of(database: Any, order: Order) -> str:
+    return database.session.scalar(select(Order.status).where(Order.id == order.id))
+
+
+def records(database: Any) -> list[WebhookEvent]:
+    database.session.expire_all()
+    return list(database.session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)))
+
+
+def fail_payments(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_event: Any) -> str:
+        raise RuntimeError("the handler broke")
+
+    monkeypatch.setitem(webhooks.HANDLERS, EventKind.PAYMENT_SUCCEEDED, broken)
+
+
+def test_a_queued_event_is_acknowledged_and_the_order_waits(browser: Any, provider: Any, started: Any, database: Any) -> None:
+    order, payment = started
+    response = post_paid(browser, provider, order, payment)
+    assert response.status_code == 200 and response.json == {"received": True, "duplicate": False, "queued": True}
+    assert status_of(database, order) == OrderStatus.PENDING
+    [record] = records(database)
+    assert (record.applied_at, record.outcome) == (None, "")
+
+
+def test_the_worker_applies_a_queued_payment(browser: Any, provider: Any, started: Any, database: Any, frozen_clock: Any) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+
+    assert apply_queued(limit=10).applied == 1
+
+    assert status_of(database, order) == OrderStatus.PAID
+    [record] = records(database)
+    assert (record.outcome, record.applied_at) == ("applied", frozen_clock.now())
+
+
+def test_a_redelivered_queued_event_is_a_duplicate(browser: Any, provider: Any, started: Any, database: Any) -> None:
+    order, payment = started
+    body, headers = provider.build_event(EventKind.PAYMENT_SUCCEEDED, {
+        "order_number": order.number, "payment_reference": payment.reference, "amount_minor": order.total_minor, "currency": "USD",
+    })
+    browser.client.post("/webhooks/test", data=body, headers=dict(headers))
+    again = browser.client.post("/webhooks/test", data=body, headers=dict(headers))
+    assert again.json == {"received": True, "duplicate": True, "queued": False}
+    assert apply_queued(limit=10).applied == 1 and len(records(database)) == 1
+
+
+def test_a_bad_signature_is_refused_and_nothing_is_queued(browser: Any, provider: Any, started: Any, database: Any) -> None:
+    order, payment = started
+    body, headers = provider.build_event(EventKind.PAYMENT_SUCCEEDED, {"order_number": order.number, "payment_reference": payment.reference})
+    response = browser.client.post("/webhooks/test", data=body + b" ", headers=dict(headers))
+    assert response.status_code == 400 and records(database) == []
+
+
+def test_an_applied_event_is_not_applied_again(browser: Any, provider: Any, started: Any, database: Any) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+    apply_queued(limit=10)
+    assert apply_queued(limit=10).taken == 0
+
+
+def test_a_batch_takes_the_oldest_events_first(browser: Any, provider: Any, started: Any, database: Any) -> None:
+    """A refund queued before its payment waits for it, and the payment, applied next, applies it: the end state of
+    any arrival order."""
+    order, payment = started
+    post_refunded(browser, provider, payment, 1000)
+    post_paid(browser, provider, order, payment)
+
+    assert apply_queued(limit=1).applied == 1
+    assert records(database)[0].outcome.startswith("deferred: waiting for payment")
+    assert apply_queued(limit=1).applied == 1
+
+    database.session.refresh(order)
+    assert (order.status, order.refunded_minor) == (OrderStatus.PARTIALLY_REFUNDED, 1000)
+    assert [record.outcome for record in records(database)] == ["applied", "applied"]
+
+
+def test_a_failing_event_is_rolled_back_alone_and_the_batch_goes_on(
+    browser: Any, provider: Any, started: Any, place_order: Any, database: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+    other_order = place_order()
+    other_payment, _url = start_payment(other_order, provider)
+    post(browser, provider, EventKind.PAYMENT_FAILED, {"order_number": other_order.number, "payment_reference": other_payment.reference})
+    fail_payments(monkeypatch)
+
+    result = apply_queued(limit=10)
+
+    assert (result.applied, result.failed) == (1, 1)
+    assert status_of(database, order) == OrderStatus.PENDING
+    assert database.session.scalars(select(Commission)).all() == []
+    failed, applied = records(database)
+    assert failed.applied_at is None and failed.outcome == "failed (attempt 1): RuntimeError: the handler broke"
+    assert applied.applied_at is not None
+
+
+def test_a_failed_event_waits_its_delay_then_is_applied(
+    browser: Any, provider: Any, started: Any, database: Any, monkeypatch: pytest.MonkeyPatch, frozen_clock: Any,
+) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+    with monkeypatch.context() as broken:
+        fail_payments(broken)
+        apply_queued(limit=10)
+
+    frozen_clock.advance(seconds=retry_delay(1).total_seconds() - 1)
+    assert apply_queued(limit=10).taken == 0
+    frozen_clock.advance(seconds=1)
+    assert apply_queued(limit=10).applied == 1
+
+    assert status_of(database, order) == OrderStatus.PAID
+    [record] = records(database)
+    assert (record.outcome, record.attempts, record.retry_at) == ("applied", 1, None)
+
+
+def test_an_event_that_keeps_failing_is_flagged_for_operators(
+    browser: Any, provider: Any, started: Any, database: Any, monkeypatch: pytest.MonkeyPatch, frozen_clock: Any,
+) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+    fail_payments(monkeypatch)
+    flags = []
+    for failures in range(1, ATTENTION_AFTER_FAILURES + 1):
+        apply_queued(limit=10)
+        flags.append(records(database)[0].needs_attention)
+        frozen_clock.advance(seconds=retry_delay(failures).total_seconds())
+    assert flags == [False] * (ATTENTION_AFTER_FAILURES - 1) + [True]
+
+
+def test_retry_delays_grow_then_repeat() -> None:
+    delays = [retry_delay(failures) for failures in range(1, 8)]
+    assert delays == sorted(delays) and delays[-1] == delays[-2] == timedelta(hours=1)
+
+
+def test_the_queue_state_counts_what_waits(
+    browser: Any, provider: Any, started: Any, database: Any, monkeypatch: pytest.MonkeyPatch, frozen_clock: Any,
+) -> None:
+    order, payment = started
+    received = frozen_clock.now()
+    post_paid(browser, provider, order, payment)
+    frozen_clock.advance(minutes=1)
+    post_refunded(browser, provider, payment, 1000)
+    fail_payments(monkeypatch)
+    apply_queued(limit=1)
+
+    state = queue_state()
+
+    assert (state.queued, state.failing, state.oldest_received_at) == (2, 1, received)
+
+
+def test_the_work_command_applies_what_is_due_and_says_what_is_left(
+    browser: Any, provider: Any, started: Any, runner: Any, database: Any,
+) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+
+    result = runner.invoke(args=["payments", "work", "--until-empty", "--batch", "1"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["applied 1 payment event(s)", "stopped: 1 event(s) applied; 0 still queued"]
+    assert status_of(database, order) == OrderStatus.PAID
+
+
+def test_the_work_command_refuses_a_batch_of_none(runner: Any) -> None:
+    result = runner.invoke(args=["payments", "work", "--batch", "0"])
+    assert result.exit_code == 2 and "--batch" in result.output
+
+
+def test_the_queue_command_is_quiet_about_an_empty_queue(runner: Any) -> None:
+    result = runner.invoke(args=["payments", "queue"])
+    assert (result.exit_code, result.stdout) == (0, "no payment event is queued\n")
+
+
+def test_the_queue_command_fails_when_an_event_waits_too_long(
+    browser: Any, provider: Any, started: Any, runner: Any, frozen_clock: Any,
+) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+    frozen_clock.advance(minutes=5)
+    assert runner.invoke(args=["payments", "queue", "--max-age", "5"]).exit_code == 0
+    frozen_clock.advance(seconds=1)
+
+    result = runner.invoke(args=["payments", "queue", "--max-age", "5"])
+
+    assert result.exit_code == 1 and "the queue is stuck" in result.output
+    assert "1 payment event(s) queued; the oldest arrived 301 s ago" in result.stdout
+
+
+def test_the_queue_command_fails_while_an_event_keeps_failing(
+    browser: Any, provider: Any, started: Any, runner: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+    fail_payments(monkeypatch)
+    apply_queued(limit=1)
+
+    result = runner.invoke(args=["payments", "queue"])
+
+    assert result.exit_code == 1 and "1 of them failed before" in result.stdout
