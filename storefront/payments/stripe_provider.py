@@ -115,7 +115,7 @@ class StripeProvider:
             "mode": "payment", "line_items": line_items, "metadata": metadata, "client_reference_id": order.number,
             "customer_email": order.email, "payment_method_types": list(self.settings.payment_methods),
             "payment_intent_data": {"metadata": metadata}, "expires_at": expires_at,
-            "success_url": f"{self.settings.base_url}/orders/{order.number}?checkout=done",
+            "success_url": f"{self.settings.base_url}/orders/{order.number}/confirming",
             "cancel_url": f"{self.settings.base_url}/orders/{order.number}?checkout=canceled",
         }
         try:

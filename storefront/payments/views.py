@@ -89,6 +89,31 @@ def test_checkout(reference: str) -> Response | tuple[str, int]:
     ), status
 
 
+#: How many times the page waiting for a payment's confirmation reloads itself, `CONFIRMING_RELOAD_SECONDS` apart.
+CONFIRMING_RELOADS = 30
+CONFIRMING_RELOAD_SECONDS = 2
+
+
+@blueprint.route("/orders/<number>/confirming")
+def confirming(number: str) -> Response | str:
+    """Where the provider sends the shopper back after paying (Stripe's success URL). The payment event may not be
+    applied yet (it may come after the shopper, or wait in the queue): until it is, a page that reloads itself, not the
+    order's page with its "Pay now" for an order that is being paid. It lets go after a minute, or when the attempt failed."""
+    order = find_visible_order(number)
+    reloads = request.args.get("n", "0")
+    reloads_so_far = int(reloads) if reloads.isdigit() and len(reloads) < 4 else 0
+    payment = services.find_latest_payment(order, active_provider().name)
+    waiting = orders.is_payable(order) and payment is not None and payment.status == PaymentStatus.STARTED
+    if not waiting:
+        return redirect(f"/orders/{order.number}")
+    if reloads_so_far >= CONFIRMING_RELOADS:
+        flash(_("Your payment is taking longer than usual to confirm. This page shows the order as paid once it is: please do "
+                "not pay again."), "info")
+        return redirect(f"/orders/{order.number}")
+    return render_template("payments/confirming.html", order=order, seconds=CONFIRMING_RELOAD_SECONDS,
+                           next_url=f"/orders/{order.number}/confirming?n={reloads_so_far + 1}")
+
+
 @blueprint.route("/orders/<number>/pay", methods=["POST"])
 def pay_order(number: str) -> Response:
     """Open a new payment attempt for a pending order (after a decline, or to come back later)."""
