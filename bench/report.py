@@ -97,6 +97,8 @@ class QueueDrain:
     applied: int
     paid: int
     left: int
+    #: Events that failed at least once (retried later, or still queued).
+    failed: int
     workers: int
     #: From the first event received to the last one applied.
     seconds: float
@@ -108,10 +110,11 @@ class QueueDrain:
         return self.applied / self.seconds if self.seconds else 0.0
 
     def describe(self) -> str:
-        left = f"; {self.left:,} still queued when the harness stopped waiting" if self.left else ""
+        end = (f"{self.left:,} were still queued when the harness stopped waiting, {self.drained_after_s:.0f} s after wrk "
+               f"stopped" if self.left else f"the queue was empty {self.drained_after_s:.1f} s after wrk stopped")
+        failed = f"; {self.failed:,} failed at least once" if self.failed else ""
         return (f"{self.workers} workers applied {self.applied:,} events ({self.paid:,} paid an order) in {self.seconds:.1f} s "
-                f"from the first received to the last applied: {self.per_second:.0f} events/s end to end; the queue was "
-                f"empty {self.drained_after_s:.1f} s after wrk stopped{left}")
+                f"from the first received to the last applied: {self.per_second:.0f} events/s end to end; {end}{failed}")
 
 
 @dataclass
@@ -171,8 +174,10 @@ def target_verdicts(run: BackendRun) -> list[str]:
                      f"{_verdict(rate >= WEBHOOK_TARGET_PER_SECOND)}")
     if run.queue_drain is not None:
         drain = run.queue_drain
-        lines.append(f"queued events applied by {drain.workers} workers: {drain.per_second:.0f} events/s end to end "
-                     f"(target >= {WEBHOOK_TARGET_PER_SECOND:.0f}): {_verdict(drain.per_second >= WEBHOOK_TARGET_PER_SECOND)}")
+        left = f", {drain.left:,} left unapplied" if drain.left else ""
+        lines.append(f"queued events applied by {drain.workers} workers: {drain.per_second:.0f} events/s end to end{left} "
+                     f"(target >= {WEBHOOK_TARGET_PER_SECOND:.0f}): "
+                     f"{_verdict(drain.per_second >= WEBHOOK_TARGET_PER_SECOND and not drain.left)}")
     for timed in run.reconciliations:
         if timed.label.startswith("100,000") or "100,000" in timed.label:
             ok = timed.seconds is not None and timed.seconds < RECONCILE_TARGET_S and timed.outcome.startswith("reconciles")

@@ -218,20 +218,19 @@ def payments_sync(since_text: str) -> None:
 
 @payments_cli.command("work")
 @click.option("--batch", type=click.IntRange(1, 1000), default=50, show_default=True,
-              help="Events applied in one transaction.")
+              help="Events applied (each in its own transaction) between two reports.")
 @click.option("--idle", "idle_seconds", type=click.FloatRange(0.01, 60), default=0.2, show_default=True,
               help="Seconds between looks at an empty queue.")
 @click.option("--until-empty", is_flag=True, help="Apply what is due now, then stop.")
 def payments_work(batch: int, idle_seconds: float, until_empty: bool) -> None:
     """Apply the payment events queued by the webhook (WEBHOOK_QUEUE=1), until stopped (SIGTERM or Ctrl-C)."""
     import signal
-    import threading
 
     from sqlalchemy.exc import DBAPIError
 
-    from storefront.payments.queue import BatchResult, queue_state, work
+    from storefront.payments.queue import BatchResult, StopFlag, queue_state, work
 
-    stop = threading.Event()
+    stop = StopFlag()
     previous = {signum: signal.signal(signum, lambda _signum, _frame: stop.set()) for signum in (signal.SIGTERM, signal.SIGINT)}
 
     def report(result: BatchResult) -> None:
@@ -256,7 +255,7 @@ def payments_work(batch: int, idle_seconds: float, until_empty: bool) -> None:
               help="Minutes an event may wait before the queue counts as stuck.")
 def payments_queue(max_age_minutes: int) -> None:
     """How many payment events wait for `payments work`; exit 1 when the oldest waits longer than --max-age (no worker
-    runs, or they cannot keep up) or an event keeps failing."""
+    runs, or they cannot keep up) or an event keeps failing (flagged for operators, at /operator/payments)."""
     from datetime import timedelta
 
     from storefront import clock
@@ -269,7 +268,7 @@ def payments_queue(max_age_minutes: int) -> None:
     waited = clock.now() - state.oldest_received_at if state.oldest_received_at else timedelta(0)
     failing = f", {state.failing} of them failed before" if state.failing else ""
     click.echo(f"{state.queued} payment event(s) queued{failing}; the oldest arrived {int(waited.total_seconds())} s ago")
-    if waited > timedelta(minutes=max_age_minutes) or state.failing:
+    if waited > timedelta(minutes=max_age_minutes) or state.flagged:
         click.echo("error: the queue is stuck: start `flask payments work` (deploy/vitrine-payments.service), or look at the "
                    "failing events in its log", err=True)
         sys.exit(1)

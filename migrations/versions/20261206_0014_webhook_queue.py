@@ -24,11 +24,20 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('retry_at', UTCDateTime(timezone=True), nullable=True))
     # Every event so far was applied as it arrived.
     op.execute('UPDATE webhook_events SET applied_at = received_at')
+    # And so is every event the release's older code stores while this one starts: only the new code queues (it writes
+    # NULL); SQLite adds no column with this default, so it is set apart (on SQLite, by copying the table).
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.alter_column('applied_at', existing_type=UTCDateTime(timezone=True), existing_nullable=True,
+                              server_default=sa.text('CURRENT_TIMESTAMP'))
     op.create_index('ix_webhook_events_queued', 'webhook_events', ['id'], unique=False,
                     postgresql_where=sa.text('applied_at IS NULL'), sqlite_where=sa.text('applied_at IS NULL'))
 
 
 def downgrade() -> None:
+    queued = op.get_bind().scalar(sa.text('SELECT count(*) FROM webhook_events WHERE applied_at IS NULL'))
+    if queued:
+        # Without the column they would look applied, and their redeliveries would be ignored as duplicates.
+        raise RuntimeError(f'{queued} payment event(s) are still queued: run `flask payments work --until-empty` first')
     op.drop_index('ix_webhook_events_queued', table_name='webhook_events',
                   postgresql_where=sa.text('applied_at IS NULL'), sqlite_where=sa.text('applied_at IS NULL'))
     with op.batch_alter_table('webhook_events', schema=None) as batch_op:

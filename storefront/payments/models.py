@@ -93,8 +93,9 @@ class WebhookEvent(Base):
     needs_attention: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    #: When its handler's changes were written; unset while it is queued.
-    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When its handler's changes were written; unset while it is queued. The default is for a release's older code,
+    #: which applies every event as it stores it: its events must not be queued (applied twice) by the newer workers.
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, server_default=text("CURRENT_TIMESTAMP"))
     #: Queued applications that failed (an error, not a wait); the next one is not tried before `retry_at`.
     attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,25 +7,29 @@ workers share the queue without applying an event twice — and applies it throu
 as an event applied on arrival, in a transaction of its own. An event whose handler fails (not one
 that waits for another fact: that is an outcome) is rolled back and tried again later, further
 apart each time, and flagged for operators after a few failures; the next event is applied.
+
+An event's life: queued (`applied_at` unset) → failing (`attempts` > 0, due again at `retry_at`)
+→ flagged (`needs_attention`, from the `ATTENTION_AFTER_FAILURES`th failure) → applied
+(`applied_at` set, `outcome` says what came of it).
 """
 from __future__ import annotations
 
 import functools
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, Update, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from storefront import clock
-from storefront.extensions import db
+from storefront.extensions import db, reading_only
 from storefront.payments.models import WebhookEvent
-from storefront.payments.providers import UnknownProvider, get_provider
-from storefront.payments.webhooks import apply_recorded, retry_waiting
+from storefront.payments.providers import get_provider
+from storefront.payments.webhooks import apply_recorded, retry_waiting_event, waiting_event_ids
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,25 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS_SECONDS = (5, 30, 120, 600, 3600)
 #: Failures after which operators are asked to look at the event (it is still tried again).
 ATTENTION_AFTER_FAILURES = 3
+#: The longest wait between two tries of a database that fails.
+DATABASE_BACKOFF_MAX_SECONDS = 30.0
+
+
+class StopFlag:
+    """Set from a signal handler: a plain attribute, since a lock (`threading.Event`) taken by the handler while the
+    interrupted code holds it would never be released."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def set(self) -> None:
+        self.stopped = True
+
+    def wait(self, seconds: float) -> None:
+        """Sleep `seconds`, or less once set."""
+        deadline = time.monotonic() + seconds
+        while not self.stopped and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.05))
 
 
 @dataclass(frozen=True)
@@ -45,14 +68,20 @@ class BatchResult:
         return self.applied + self.failed
 
 
-def apply_queued(limit: int) -> BatchResult:
-    """Apply up to `limit` queued events that are due, oldest first, each in a transaction of its own, committed here.
+def apply_queued(limit: int, stop: StopFlag | None = None) -> BatchResult:
+    """Apply up to `limit` queued events that are due, oldest first, each in a transaction of its own, committed here;
+    stop early once `stop` is set (after the event in hand).
 
     One transaction per event, not per batch: a batch's transaction would hold the locks of every curator and rollup
-    row it touched until its end, and workers side by side would deadlock on them.
+    row it touched until its end, and workers side by side would deadlock on them (two did within seconds).
+    Raises DBAPIError when the database itself fails (a lost connection is not the event's fault).
     """
     applied = failed = 0
     for _ in range(limit):
+        if stop is not None and stop.stopped:
+            break
+        # A worker's session lives for hours: what it loaded for the last event may have changed since.
+        db.session.expire_all()
         row = db.session.execute(_next_due_event(), {"now": clock.now()}).first()
         if row is None:
             db.session.rollback()
@@ -61,63 +90,81 @@ def apply_queued(limit: int) -> BatchResult:
             provider = get_provider(row.provider)
             apply_recorded(provider, row.id, provider.translate(row.payload))
             db.session.commit()
+        except DBAPIError as error:
+            db.session.rollback()
+            if error.connection_invalidated:
+                raise
+            _fail(row, error)
+            failed += 1
         except Exception as error:  # one event's failure (its handler's, or its provider switched off) stops no other
             db.session.rollback()
-            log.exception("%s event %s failed (attempt %d)", row.provider, row.event_id, row.attempts + 1)
-            _postpone(row.id, row.attempts + 1, error)
-            db.session.commit()
+            _fail(row, error)
             failed += 1
         else:
             applied += 1
     return BatchResult(applied=applied, failed=failed)
 
 
+def any_due() -> bool:
+    """Whether an event is due, asked without a transaction (on SQLite, without taking the write lock)."""
+    with reading_only(), db.engine.connect() as connection:
+        return connection.execute(_next_due_event_id(), {"now": clock.now()}).first() is not None
+
+
 def retry_all_waiting() -> int:
-    """Apply again, for each provider, the events waiting for another fact (one that two workers applied side by side
-    may have missed its payment); returns how many could be applied now."""
-    providers = db.session.scalars(
-        select(WebhookEvent.provider).where(WebhookEvent.waiting_for.is_not(None)).distinct()).all()
+    """Apply again the events waiting for another fact (one that two workers applied side by side may have missed the
+    payment it waits for), each in a transaction of its own; returns how many could be applied now."""
     applied = 0
-    for name in providers:
+    for record_id in waiting_event_ids():
+        db.session.expire_all()
         try:
-            applied += retry_waiting(get_provider(name))
-        except UnknownProvider:
-            log.warning("events of provider %s wait, but it is not configured", name)
+            applied += retry_waiting_event(record_id)
+            db.session.commit()
+        except DBAPIError as error:
+            db.session.rollback()
+            if error.connection_invalidated:
+                raise
+            log.exception("waiting payment event %s not retried", record_id)
+        except Exception:  # one waiting event's failure stops no other
+            db.session.rollback()
+            log.exception("waiting payment event %s not retried", record_id)
+    db.session.rollback()
     return applied
 
 
-def work(batch: int, idle_seconds: float, stop: threading.Event, report: Callable[[BatchResult], None], *,
+def work(batch: int, idle_seconds: float, stop: StopFlag, report: Callable[[BatchResult], None], *,
          until_empty: bool = False, retry_waiting_seconds: float = 60.0) -> int:
-    """Apply queued events batch after batch until `stop` is set (or, `until_empty`, until none
-    is due); look again every `idle_seconds` while none is due, and retry waiting events every `retry_waiting_seconds`
-    then. A database that fails is tried again after `idle_seconds`. Returns how many events were applied."""
+    """Apply queued events batch after batch until `stop` is set (or, `until_empty`, until none is due); look again
+    every `idle_seconds` while none is due (without a transaction), and retry waiting events every
+    `retry_waiting_seconds`. A database that fails is tried again, further apart each time up to
+    `DATABASE_BACKOFF_MAX_SECONDS`. Returns how many events were applied."""
     applied = 0
     last_retry = time.monotonic()
-    while not stop.is_set():
+    backoff = idle_seconds
+    idle = False
+    while not stop.stopped:
         try:
-            result = apply_queued(batch)
+            result = BatchResult(applied=0, failed=0) if idle and not any_due() else apply_queued(batch, stop)
+            if time.monotonic() - last_retry >= retry_waiting_seconds:
+                last_retry = time.monotonic()
+                retry_all_waiting()
         except DBAPIError as error:
             db.session.rollback()
             if until_empty:
                 raise
-            log.warning("payment events not applied, trying again in %.1f s: %s", idle_seconds, error)
-            stop.wait(idle_seconds)
+            log.warning("payment events not applied, trying again in %.1f s: %s", backoff, error)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, DATABASE_BACKOFF_MAX_SECONDS)
             continue
+        backoff = idle_seconds
         applied += result.applied
         if result.taken:
             report(result)
-        if result.taken == batch:
+        idle = result.taken < batch
+        if not idle:
             continue  # more may be due
         if until_empty:
             break
-        if time.monotonic() - last_retry >= retry_waiting_seconds:
-            last_retry = time.monotonic()
-            try:
-                retry_all_waiting()
-                db.session.commit()
-            except DBAPIError as error:
-                db.session.rollback()
-                log.warning("waiting payment events not retried: %s", error)
         stop.wait(idle_seconds)
     return applied
 
@@ -125,37 +172,53 @@ def work(batch: int, idle_seconds: float, stop: threading.Event, report: Callabl
 @dataclass(frozen=True)
 class QueueState:
     queued: int
+    #: Of those, the ones that failed at least once, and the ones flagged for operators (failed again and again).
     failing: int
+    flagged: int
     oldest_received_at: datetime | None
 
 
 def queue_state() -> QueueState:
     """How many events wait to be applied, how many of them failed before, and since when the oldest waits."""
     events = WebhookEvent.__table__
-    count, failing, oldest = db.session.execute(
-        select(func.count(), func.count().filter(events.c.attempts > 0), func.min(events.c.received_at))
+    count, failing, flagged, oldest = db.session.execute(
+        select(func.count(), func.count().filter(events.c.attempts > 0), func.count().filter(events.c.needs_attention),
+               func.min(events.c.received_at))
         .where(events.c.applied_at.is_(None))
     ).one()
-    return QueueState(queued=count, failing=failing, oldest_received_at=oldest)
+    return QueueState(queued=count, failing=failing, flagged=flagged, oldest_received_at=oldest)
 
 
 def retry_delay(failures: int) -> timedelta:
     return timedelta(seconds=RETRY_DELAYS_SECONDS[min(failures, len(RETRY_DELAYS_SECONDS)) - 1])
 
 
-def _postpone(record_id: int, failures: int, error: BaseException) -> None:
-    """Try the event again later (its failed transaction was rolled back; only a worker's next look may take it)."""
+def _fail(row: Any, error: BaseException) -> None:
+    """Count the failure of the event `row` (a row of `_next_due_event`, rolled back already) and try it again later."""
+    failures = row.attempts + 1
+    log.exception("%s event %s failed (attempt %d)", row.provider, row.event_id, failures, exc_info=error)
     db.session.execute(_postpone_statement(), {
-        "record_id": record_id, "attempts": failures, "retry_at": clock.now() + retry_delay(failures),
+        "record_id": row.id, "seen_attempts": row.attempts,
+        "attempts": failures, "retry_at": clock.now() + retry_delay(failures),
         "outcome": f"failed (attempt {failures}): {type(error).__name__}: {error}"[:255],
         "needs_attention": failures >= ATTENTION_AFTER_FAILURES,
     })
+    db.session.commit()
 
 
 @functools.cache
 def _postpone_statement() -> Update:
+    """The rollback let go of the event's lock: another worker may have applied it, or failed on it and counted that,
+    since. Either way this changes nothing."""
     events = WebhookEvent.__table__
-    return update(events).where(events.c.id == bindparam("record_id"), events.c.applied_at.is_(None))
+    return update(events).where(
+        events.c.id == bindparam("record_id"), events.c.applied_at.is_(None), events.c.attempts == bindparam("seen_attempts"),
+    )
+
+
+def _due() -> tuple[object, ...]:
+    events = WebhookEvent.__table__
+    return (events.c.applied_at.is_(None), or_(events.c.retry_at.is_(None), events.c.retry_at <= bindparam("now")))
 
 
 @functools.cache
@@ -164,8 +227,14 @@ def _next_due_event() -> Select[tuple[int, str, str, int, dict[str, object]]]:
     events = WebhookEvent.__table__
     return (
         select(events.c.id, events.c.provider, events.c.event_id, events.c.attempts, events.c.payload)
-        .where(events.c.applied_at.is_(None), or_(events.c.retry_at.is_(None), events.c.retry_at <= bindparam("now")))
+        .where(*_due())
         .order_by(events.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
+
+
+@functools.cache
+def _next_due_event_id() -> Select[tuple[int]]:
+    events = WebhookEvent.__table__
+    return select(events.c.id).where(*_due()).limit(1)

@@ -163,7 +163,8 @@ def find_event_payment(event: PaymentEvent, *, lock: bool = False) -> Payment | 
         if not value:
             continue
         query = select(Payment).where(Payment.provider == event.provider, column == value).order_by(Payment.id).limit(1)
-        payment = db.session.scalar(query.with_for_update() if lock else query)
+        # Under the lock, read again even an attempt this session loaded before (as `find_order_by_number` does).
+        payment = db.session.scalar(query.with_for_update().execution_options(populate_existing=True) if lock else query)
         if payment is not None:
             return payment
     return None
@@ -183,7 +184,7 @@ def apply_refund_succeeded(event: PaymentEvent) -> str:
 
 
 def _record_refund(event: PaymentEvent, payment: Payment, fact: RefundFact) -> str:
-    order = db.session.get(Order, payment.order_id, with_for_update=True)
+    order = db.session.get(Order, payment.order_id, with_for_update=True, populate_existing=True)
     assert order is not None
     if fact.amount_minor <= 0 or (event.currency and event.currency != order.currency):
         return "ignored: refund without a positive amount in the order's currency"
@@ -243,7 +244,7 @@ def apply_dispute(event: PaymentEvent) -> str:
         raise WaitFor(_waiting_key(event))
     if event.dispute is None:
         return "ignored: no dispute in the event"
-    order = db.session.get(Order, payment.order_id, with_for_update=True)
+    order = db.session.get(Order, payment.order_id, with_for_update=True, populate_existing=True)
     assert order is not None
     if not payment.paid_the_order:
         log.warning("dispute %s on payment %s, which did not pay order %s", event.dispute.reference, payment.reference, order.number)

@@ -115,7 +115,8 @@ class StripeProvider:
             "mode": "payment", "line_items": line_items, "metadata": metadata, "client_reference_id": order.number,
             "customer_email": order.email, "payment_method_types": list(self.settings.payment_methods),
             "payment_intent_data": {"metadata": metadata}, "expires_at": expires_at,
-            "success_url": f"{self.settings.base_url}/orders/{order.number}/confirming",
+            # Stripe puts the session's id in place of {CHECKOUT_SESSION_ID}: the page waits for that attempt.
+            "success_url": f"{self.settings.base_url}/orders/{order.number}/confirming?attempt={{CHECKOUT_SESSION_ID}}",
             "cancel_url": f"{self.settings.base_url}/orders/{order.number}?checkout=canceled",
         }
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -96,13 +96,17 @@ CONFIRMING_RELOAD_SECONDS = 2
 
 @blueprint.route("/orders/<number>/confirming")
 def confirming(number: str) -> Response | str:
-    """Where the provider sends the shopper back after paying (Stripe's success URL). The payment event may not be
-    applied yet (it may come after the shopper, or wait in the queue): until it is, a page that reloads itself, not the
-    order's page with its "Pay now" for an order that is being paid. It lets go after a minute, or when the attempt failed."""
+    """Where the provider sends the shopper back after paying (Stripe's success URL, naming the attempt paid in
+    `attempt`). The payment event may not be applied yet (it may come after the shopper, or wait in the queue): until it
+    is, a page that reloads itself, not the order's page with its "Pay now" for an order that is being paid. It lets go
+    after a minute, or as soon as the attempt failed."""
     order = find_visible_order(number)
-    reloads = request.args.get("n", "0")
-    reloads_so_far = int(reloads) if reloads.isdigit() and len(reloads) < 4 else 0
-    payment = services.find_latest_payment(order, active_provider().name)
+    reloads_so_far = max(request.args.get("n", 0, type=int), 0)
+    provider_name = active_provider().name
+    attempt = request.args.get("attempt", "")
+    payment = services.find_payment(provider_name, attempt) if 0 < len(attempt) <= 255 else None
+    if payment is None or payment.order_id != order.id:
+        attempt, payment = "", services.find_latest_payment(order, provider_name)
     waiting = orders.is_payable(order) and payment is not None and payment.status == PaymentStatus.STARTED
     if not waiting:
         return redirect(f"/orders/{order.number}")
@@ -110,8 +114,8 @@ def confirming(number: str) -> Response | str:
         flash(_("Your payment is taking longer than usual to confirm. This page shows the order as paid once it is: please do "
                 "not pay again."), "info")
         return redirect(f"/orders/{order.number}")
-    return render_template("payments/confirming.html", order=order, seconds=CONFIRMING_RELOAD_SECONDS,
-                           next_url=f"/orders/{order.number}/confirming?n={reloads_so_far + 1}")
+    next_url = url_for("payments.confirming", number=order.number, n=reloads_so_far + 1, **({"attempt": attempt} if attempt else {}))
+    return render_template("payments/confirming.html", order=order, seconds=CONFIRMING_RELOAD_SECONDS, next_url=next_url)
 
 
 @blueprint.route("/orders/<number>/pay", methods=["POST"])

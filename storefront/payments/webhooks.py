@@ -78,7 +78,8 @@ def record_event(provider: PaymentProvider, event: PaymentEvent) -> int | None:
     # Core, not the ORM: the new event's row is written here and updated once when applied, never read back as an object.
     return db.session.scalar(
         insert_once_returning_id(WebhookEvent.__table__, "provider", "event_id"),
-        {"provider": provider.name, "event_id": event.event_id, "kind": event.provider_type[:64], "payload": event.payload},
+        {"provider": provider.name, "event_id": event.event_id, "kind": event.provider_type[:64], "payload": event.payload,
+         "applied_at": None},
     )
 
 
@@ -168,6 +169,22 @@ def _waiting_for_keys() -> Select[tuple[int]]:
     return select(events.c.id).where(
         events.c.provider == bindparam("provider"), events.c.waiting_for.in_(bindparam("keys", expanding=True)),
     )
+
+
+def waiting_event_ids() -> list[int]:
+    """Every event still waiting for another fact, oldest first."""
+    return list(db.session.scalars(select(WebhookEvent.id).where(WebhookEvent.waiting_for.is_not(None)).order_by(WebhookEvent.id)))
+
+
+def retry_waiting_event(record_id: int) -> bool:
+    """Apply again one event that waited (locked, and read again under the lock); True when it could be applied now.
+
+    Raises UnknownProvider when its provider is no longer configured."""
+    record = db.session.get(WebhookEvent, record_id, with_for_update=True, populate_existing=True)
+    if record is None or record.waiting_for is None:
+        return False
+    _dispatch(record, get_provider(record.provider).translate(record.payload))
+    return record.waiting_for is None
 
 
 def retry_waiting(provider: PaymentProvider) -> int:

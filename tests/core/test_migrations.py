@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 from storefront.extensions import create_database_engine
 from storefront.models import Base
@@ -26,9 +28,49 @@ def test_migrations_downgrade_to_base_and_up_again(tmp_path: Path) -> None:
     migrate(url)
 
 
-def migrate_down(url: str) -> None:
+def migrate_down(url: str, revision: str = "base") -> None:
     from alembic import command
 
     from storefront.cli import alembic_config
 
-    command.downgrade(alembic_config(url), "base")
+    command.downgrade(alembic_config(url), revision)
+
+
+def test_events_stored_before_the_queue_count_as_applied(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
+    migrate(url, "0013")
+    engine = create_database_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO webhook_events {EVENT_COLUMNS} VALUES (1, 'test', 'evt_old', 'payment.succeeded', "
+                                "'applied', 0, '{}', '2026-11-30 10:00:00.000000')"))
+    migrate(url)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT applied_at FROM webhook_events")) == "2026-11-30 10:00:00.000000"
+    engine.dispose()
+
+
+def test_an_event_stored_by_a_release_that_does_not_queue_counts_as_applied(tmp_path: Path) -> None:
+    """Between the migration and the restart, the older code still serves webhooks and applies what it stores."""
+    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
+    migrate(url)
+    engine = create_database_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO webhook_events {EVENT_COLUMNS} VALUES (1, 'test', 'evt_during_release', "
+                                "'payment.succeeded', 'applied', 0, '{}', '2026-12-06 10:00:00.000000')"))
+        assert connection.scalar(text("SELECT applied_at IS NOT NULL FROM webhook_events")) == 1
+    engine.dispose()
+
+
+def test_downgrading_past_the_queue_refuses_while_events_are_queued(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
+    migrate(url)
+    engine = create_database_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"INSERT INTO webhook_events {EVENT_COLUMNS[:-1]}, applied_at) VALUES (1, 'test', 'evt_queued', "
+                                "'payment.succeeded', '', 0, '{}', '2026-12-06 10:00:00.000000', NULL)"))
+    engine.dispose()
+    with pytest.raises(RuntimeError, match="1 payment event"):
+        migrate_down(url, "0013")
+
+
+EVENT_COLUMNS = "(id, provider, event_id, kind, outcome, needs_attention, payload, received_at)"

@@ -96,7 +96,7 @@ def test_checkout_payment_refunds_and_a_dashboard_refund_round_trip(
     session = stripe_provider.client.v1.checkout.sessions.retrieve(payment.reference)
     assert url == session.url and session.amount_total == order.total_minor and session.metadata["order_number"] == order.number
     assert session.client_reference_id == order.number and session.customer_email == order.email
-    assert session.success_url.endswith(f"/orders/{order.number}/confirming")  # waits there for the payment's event
+    assert session.success_url.endswith(f"/orders/{order.number}/confirming?attempt={{CHECKOUT_SESSION_ID}}")
 
     stripe_server.pay(payment.reference)
     deliver_new_events(browser, stripe_server, seen, "checkout.session.completed")
