@@ -5,9 +5,11 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 
 from storefront.catalog import services
+from storefront.catalog.pages import product_page_key
 from storefront.catalog.services import ProductSort
 from storefront.shops.services import list_recommendations
 from storefront.extensions import reads_only
+from storefront.whole_pages import cached_page, render_and_cache, seen_as_by_everyone
 
 blueprint = Blueprint("catalog", __name__)
 
@@ -61,4 +63,12 @@ def product(slug: str) -> str:
         found = services.get_product_by_slug(slug)
     except services.ProductNotFound:
         abort(404, description=_("This product is not in the store (any more)."))
-    return render_template("catalog/product.html", product=found, recommendations=list_recommendations(found.id))
+    recommendations = list_recommendations(found.id)
+    if not seen_as_by_everyone():
+        return render_template("catalog/product.html", product=found, recommendations=recommendations)
+    # Most visits: a friend following a shared product on a phone, who sees the page as any other such visitor.
+    key = product_page_key(found, recommendations)
+    cached = cached_page(key)
+    if cached is not None:
+        return cached
+    return render_and_cache(key, "catalog/product.html", product=found, recommendations=recommendations)

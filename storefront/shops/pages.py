@@ -1,22 +1,18 @@
 """The public shop page's visitor-independent HTML, rendered once per shop version and catalog version."""
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from flask import current_app, request, session, url_for
-from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
+from flask import current_app, request, url_for
 from markupsafe import Markup
 
 from storefront.cache import page_cache
 from storefront.extensions import may_be_signed_in, standalone_statements
-from storefront.fragments import (
-    Fragment, dump_fragments, load_fragments, render_page_with_holes, render_shared, templates_digest,
-)
+from storefront.fragments import Fragment, dump_fragments, load_fragments, render_shared, templates_digest
 from storefront.i18n import catalogs_digest, current_locale
 from storefront.shops.models import Shop
 from storefront.shops.services import ShopVersions, public_shop_versions
+from storefront.whole_pages import cached_page, render_and_cache
 
 PARTS = ("head", "body")
 
@@ -60,15 +56,7 @@ def _key_of(versions: ShopVersions) -> str:
             f":{catalogs_digest()}")
 
 
-# The whole page, for a visitor who sees it as any other would ----------------------------------------------
-
-
-def seen_as_by_everyone() -> bool:
-    """This visitor sees the whole page as any other such visitor: not signed in, an empty cart, no message
-    waiting, no query string (the language switch sends the visitor back to the same path). Most visits are
-    these: a friend following a share link on a phone."""
-    return (not request.query_string and not current_user.is_authenticated and not session.get("cart")
-            and "_flashes" not in session)
+# The whole page, for a visitor who sees it as any other would (storefront/whole_pages.py) --------------------
 
 
 def _whole_page_key(versions: ShopVersions) -> str:
@@ -87,26 +75,15 @@ def cached_whole_page(handle: str) -> Markup | None:
             versions = public_shop_versions(handle, connection=connection)
     if versions is None:
         return None
-    cached = page_cache().get(_whole_page_key(versions))
-    page = _whole_page_of(cached) if cached is not None else None
-    return page.fill(csrf_token=generate_csrf) if page is not None else None
-
-
-@functools.lru_cache(maxsize=32)
-def _whole_page_of(cached: str) -> Fragment | None:
-    """Parsed once per entry: the in-process cache hands back the same string (whose hash Python keeps), and a
-    Redis entry costs one hash of its text."""
-    parts = load_fragments(cached, ("page",))
-    return parts["page"] if parts is not None else None
+    return cached_page(_whole_page_key(versions))
 
 
 def render_whole_page(shop: Shop, template_name: str, **context: object) -> Markup:
     """Render the page, cache it with a hole for the CSRF token (a public shop's only), and fill the hole."""
-    page = render_page_with_holes(template_name, shop=shop, **context)
+    key = None
     if shop.is_public and shop.catalog_version is not None:
-        versions = ShopVersions(id=shop.id, version=shop.version, catalog_version=shop.catalog_version)
-        page_cache().set(_whole_page_key(versions), dump_fragments({"page": page}), current_app.config["PAGE_CACHE_SECONDS"])
-    return page.fill(csrf_token=generate_csrf)
+        key = _whole_page_key(ShopVersions(id=shop.id, version=shop.version, catalog_version=shop.catalog_version))
+    return render_and_cache(key, template_name, shop=shop, **context)
 
 
 def _render(shop: Shop) -> ShopPage:

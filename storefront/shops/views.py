@@ -17,6 +17,7 @@ from storefront.shops.avatars import AvatarError, generated_avatar_svg, process_
 from storefront.shops.forms import LookForm, NoteForm, OpenShopForm, ShopProfileForm
 from storefront.shops.models import Look, Shop
 from storefront.shops.services import ShopError, ShopSort
+from storefront.whole_pages import seen_as_by_everyone
 
 blueprint = Blueprint("shops", __name__)
 
@@ -326,7 +327,7 @@ def _public_shop(handle: str) -> Shop:
 @blueprint.route("/@<handle>")
 @reads_only
 def public_shop(handle: str) -> str:
-    if pages.seen_as_by_everyone():
+    if seen_as_by_everyone():
         cached = pages.cached_whole_page(handle)
         if cached is not None:
             return cached

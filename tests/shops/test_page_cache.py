@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from storefront.accounts.models import User
+from storefront import whole_pages
 from storefront.catalog import admin
 from storefront.catalog.importer import import_catalog_csv
 from storefront.catalog.models import Product
@@ -23,16 +24,16 @@ from tests.conftest import Browser
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def spy_on_renders(monkeypatch: pytest.MonkeyPatch, renderer: str) -> list[str]:
-    """The templates `pages.<renderer>` renders from now on."""
+def spy_on_renders(monkeypatch: pytest.MonkeyPatch, renderer: str, module: Any = pages) -> list[str]:
+    """The templates `<module>.<renderer>` renders from now on."""
     rendered: list[str] = []
-    original = getattr(pages, renderer)
+    original = getattr(module, renderer)
 
     def spy(template_name: str, **context: Any) -> Any:
         rendered.append(template_name)
         return original(template_name, **context)
 
-    monkeypatch.setattr(pages, renderer, spy)
+    monkeypatch.setattr(module, renderer, spy)
     return rendered
 
 
@@ -246,7 +247,7 @@ def test_each_language_has_its_own_cached_page(browser: Browser, shop: Shop, ren
 @pytest.fixture
 def whole_page_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The whole pages rendered for visitors who see them alike (a cache hit renders none)."""
-    return spy_on_renders(monkeypatch, "render_page_with_holes")
+    return spy_on_renders(monkeypatch, "render_page_with_holes", whole_pages)
 
 
 def test_shop_page_is_served_whole_from_the_cache_to_a_visitor_who_is_not_signed_in(
