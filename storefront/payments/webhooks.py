@@ -159,7 +159,11 @@ def _apply_waiting(provider: PaymentProvider, keys: list[str | None]) -> None:
         return
     waiting = db.session.scalars(select(WebhookEvent).where(WebhookEvent.id.in_(waiting_ids)).order_by(WebhookEvent.id)).all()
     for record in waiting:
-        _dispatch(record, provider.translate(record.payload))
+        try:
+            _dispatch(record, provider.translate(record.payload))
+        except Exception:  # its handler ran in a savepoint, rolled back: it waits on, and the payment is not held back
+            log.exception("%s event %s waited for this payment and failed; it still waits (payments sync tries it again)",
+                          provider.name, record.event_id)
 
 
 @functools.cache

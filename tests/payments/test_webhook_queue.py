@@ -308,3 +308,22 @@ def test_a_failure_counted_meanwhile_by_another_worker_is_not_counted_again(
     queue._fail(stale_row, RuntimeError("late"))
 
     assert (records(database)[0].attempts, records(database)[0].outcome) == (1, "")
+
+
+def test_a_waiting_event_that_fails_does_not_hold_its_payment_back(
+    browser: Any, provider: Any, started: Any, database: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order, payment = started
+    post_refunded(browser, provider, payment, 1000)
+    post_paid(browser, provider, order, payment)
+    apply_queued(limit=1)  # the refund waits for its payment
+
+    def broken(_event: Any) -> str:
+        raise RuntimeError("the refund handler broke")
+
+    monkeypatch.setitem(webhooks.HANDLERS, EventKind.REFUND_SUCCEEDED, broken)
+    assert apply_queued(limit=1).applied == 1
+
+    assert status_of(database, order) == OrderStatus.PAID
+    refund, paid = records(database)
+    assert refund.waiting_for is not None and paid.outcome == "applied"
