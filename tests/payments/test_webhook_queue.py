@@ -327,3 +327,26 @@ def test_a_waiting_event_that_fails_does_not_hold_its_payment_back(
     assert status_of(database, order) == OrderStatus.PAID
     refund, paid = records(database)
     assert refund.waiting_for is not None and paid.outcome == "applied"
+
+
+def test_orders_do_not_expire_while_their_payment_may_wait_in_the_queue(
+    browser: Any, provider: Any, started: Any, runner: Any, database: Any, frozen_clock: Any,
+) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)  # queued, and no worker runs
+    frozen_clock.advance(minutes=31)  # past the order's payment time
+
+    refused = runner.invoke(args=["orders", "expire"])
+
+    assert refused.exit_code == 1 and "may pay orders this would expire" in refused.output
+    assert status_of(database, order) == OrderStatus.PENDING
+    apply_queued(limit=1)
+    assert status_of(database, order) == OrderStatus.PAID
+
+
+def test_orders_expire_while_the_queue_keeps_up(browser: Any, provider: Any, started: Any, runner: Any, database: Any,
+                                                frozen_clock: Any) -> None:
+    order, _payment = started
+    frozen_clock.advance(minutes=31)
+    assert runner.invoke(args=["orders", "expire"]).exit_code == 0
+    assert status_of(database, order) == OrderStatus.EXPIRED
