@@ -22,6 +22,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('applied_at', UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('attempts', sa.Integer(), server_default=sa.text('0'), nullable=False))
         batch_op.add_column(sa.Column('retry_at', UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('order_number', sa.String(length=20), nullable=True))
     # Every event so far was applied as it arrived.
     op.execute('UPDATE webhook_events SET applied_at = received_at')
     # And so is every event the release's older code stores while this one starts: only the new code queues (it writes
@@ -31,6 +32,8 @@ def upgrade() -> None:
                               server_default=sa.text('CURRENT_TIMESTAMP'))
     op.create_index('ix_webhook_events_queued', 'webhook_events', ['id'], unique=False,
                     postgresql_where=sa.text('applied_at IS NULL'), sqlite_where=sa.text('applied_at IS NULL'))
+    op.create_index('ix_webhook_events_queued_order_number', 'webhook_events', ['order_number'], unique=False,
+                    postgresql_where=sa.text('applied_at IS NULL'), sqlite_where=sa.text('applied_at IS NULL'))
 
 
 def downgrade() -> None:
@@ -38,9 +41,12 @@ def downgrade() -> None:
     if queued:
         # Without the column they would look applied, and their redeliveries would be ignored as duplicates.
         raise RuntimeError(f'{queued} payment event(s) are still queued: run `flask payments work --until-empty` first')
+    op.drop_index('ix_webhook_events_queued_order_number', table_name='webhook_events',
+                  postgresql_where=sa.text('applied_at IS NULL'), sqlite_where=sa.text('applied_at IS NULL'))
     op.drop_index('ix_webhook_events_queued', table_name='webhook_events',
                   postgresql_where=sa.text('applied_at IS NULL'), sqlite_where=sa.text('applied_at IS NULL'))
     with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.drop_column('order_number')
         batch_op.drop_column('retry_at')
         batch_op.drop_column('attempts')
         batch_op.drop_column('applied_at')

@@ -79,6 +79,9 @@ class WebhookEvent(Base):
         # The queue: only the events not yet applied, which the worker reads oldest first.
         Index("ix_webhook_events_queued", "id", postgresql_where=text("applied_at IS NULL"),
               sqlite_where=text("applied_at IS NULL")),
+        # The orders a queued payment may pay: they do not expire meanwhile.
+        Index("ix_webhook_events_queued_order_number", "order_number", postgresql_where=text("applied_at IS NULL"),
+              sqlite_where=text("applied_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +102,8 @@ class WebhookEvent(Base):
     #: Queued applications that failed (an error, not a wait); the next one is not tried before `retry_at`.
     attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The order a payment success names (other events: None), so that the order does not expire while it is queued.
+    order_number: Mapped[str | None] = mapped_column(String(20))
 
 
 class ConnectedAccount(Base):

@@ -22,14 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Update, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from storefront import clock
 from storefront.extensions import db, reading_only
+from storefront.orders.models import Order
 from storefront.payments.models import WebhookEvent
 from storefront.payments.providers import get_provider
-from storefront.payments.webhooks import apply_recorded, retry_waiting_event, waiting_event_ids
+from storefront.payments.webhooks import apply_recorded, ready_waiting_event_ids, retry_waiting_event
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +113,10 @@ def any_due() -> bool:
 
 
 def retry_all_waiting() -> int:
-    """Apply again the events waiting for another fact (one that two workers applied side by side may have missed the
-    payment it waits for), each in a transaction of its own; returns how many could be applied now."""
+    """Apply again the events still waiting for a payment that has succeeded since (two workers applying them side by
+    side can miss each other), each in a transaction of its own; returns how many could be applied now."""
     applied = 0
-    for record_id in waiting_event_ids():
+    for record_id in ready_waiting_event_ids():
         db.session.expire_all()
         try:
             applied += retry_waiting_event(record_id)
@@ -187,6 +188,13 @@ def queue_state() -> QueueState:
         .where(events.c.applied_at.is_(None))
     ).one()
     return QueueState(queued=count, failing=failing, flagged=flagged, oldest_received_at=oldest)
+
+
+def payment_queued_for_order() -> ColumnElement[bool]:
+    """A payment success naming the order waits in the queue: the order must not expire meanwhile (it would be paid
+    after its expiry, and refunded). Correlated to `orders` by the query that uses it."""
+    events = WebhookEvent.__table__
+    return exists().where(events.c.order_number == Order.number, events.c.applied_at.is_(None))
 
 
 def retry_delay(failures: int) -> timedelta:

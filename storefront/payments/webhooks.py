@@ -15,12 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Select, Update, bindparam, exists, select, update
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 
 from storefront import clock
 from storefront.extensions import db
 from storefront.inserts import insert_once_returning_id
 from storefront.payments import services
-from storefront.payments.models import WebhookEvent
+from storefront.payments.models import Payment, PaymentStatus, WebhookEvent
 from storefront.payments.providers import EventKind, PaymentEvent, PaymentProvider, get_provider
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,14 @@ def record_event(provider: PaymentProvider, event: PaymentEvent) -> int | None:
     return db.session.scalar(
         insert_once_returning_id(WebhookEvent.__table__, "provider", "event_id"),
         {"provider": provider.name, "event_id": event.event_id, "kind": event.provider_type[:64], "payload": event.payload,
-         "applied_at": None},
+         "applied_at": None, "order_number": _order_it_may_pay(event)},
     )
+
+
+def _order_it_may_pay(event: PaymentEvent) -> str | None:
+    if event.kind is not EventKind.PAYMENT_SUCCEEDED or not event.order_number:
+        return None
+    return event.order_number[:20]
 
 
 def _duplicate(provider: PaymentProvider, event: PaymentEvent) -> WebhookResult:
@@ -159,11 +166,24 @@ def _apply_waiting(provider: PaymentProvider, keys: list[str | None]) -> None:
         return
     waiting = db.session.scalars(select(WebhookEvent).where(WebhookEvent.id.in_(waiting_ids)).order_by(WebhookEvent.id)).all()
     for record in waiting:
-        try:
+        _dispatch_alone(provider, record)
+
+
+def _dispatch_alone(provider: PaymentProvider, record: WebhookEvent) -> None:
+    """`_dispatch` in a savepoint: an event whose handler fails is rolled back alone and waits on, and what the caller
+    applies (the payment it waited for, the other waiting events) is not held back. A database that failed is not one
+    event's failure: that is raised."""
+    try:
+        with db.session.begin_nested():
             _dispatch(record, provider.translate(record.payload))
-        except Exception:  # its handler ran in a savepoint, rolled back: it waits on, and the payment is not held back
-            log.exception("%s event %s waited for this payment and failed; it still waits (payments sync tries it again)",
-                          provider.name, record.event_id)
+    except Exception as error:
+        lost = isinstance(error, PendingRollbackError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+        if lost or not db.session.is_active:
+            raise
+        log.exception("%s event %s waited for a payment and failed; it still waits", provider.name, record.event_id)
+        # Still waiting, but an operator must look: its payment is here and it did not apply.
+        record.outcome = f"needs review: failed once its payment arrived: {type(error).__name__}: {error}"[:255]
+        record.needs_attention = True
 
 
 @functools.cache
@@ -175,9 +195,17 @@ def _waiting_for_keys() -> Select[tuple[int]]:
     )
 
 
-def waiting_event_ids() -> list[int]:
-    """Every event still waiting for another fact, oldest first."""
-    return list(db.session.scalars(select(WebhookEvent.id).where(WebhookEvent.waiting_for.is_not(None)).order_by(WebhookEvent.id)))
+def ready_waiting_event_ids() -> list[int]:
+    """The events still waiting for a payment that has succeeded since (two deliveries side by side can miss each
+    other), oldest first."""
+    succeeded = select(Payment.reference, Payment.provider_payment_id).where(Payment.status == PaymentStatus.SUCCEEDED).subquery()
+    return list(db.session.scalars(
+        select(WebhookEvent.id)
+        .where(WebhookEvent.waiting_for.is_not(None),
+               WebhookEvent.waiting_for.in_(select(succeeded.c.reference)) | WebhookEvent.waiting_for.in_(
+                   select(succeeded.c.provider_payment_id).where(succeeded.c.provider_payment_id.is_not(None))))
+        .order_by(WebhookEvent.id)
+    ))
 
 
 def retry_waiting_event(record_id: int) -> bool:
@@ -198,6 +226,6 @@ def retry_waiting(provider: PaymentProvider) -> int:
     ).all()
     applied = 0
     for record in waiting:
-        _dispatch(record, provider.translate(record.payload))
+        _dispatch_alone(provider, record)
         applied += record.waiting_for is None
     return applied

@@ -113,6 +113,7 @@ def test_a_shopper_with_a_cart_sees_it_after_others_got_the_cached_page(app: Any
     page(visitor(app))
     shopper = visitor(app)
     shopper.add_to_cart(create_product().id, 2, next="/products/linen-tee")
+    page(shopper)  # shows, and so ends, the "Added to your cart" message
     assert 'aria-label="2 items"' in page(shopper)
 
 
@@ -120,3 +121,9 @@ def test_a_language_asked_in_the_query_is_rendered_for_its_visitor(app: Any, tee
     page(visitor(app))
     assert "Adicionar ao carrinho" in page(visitor(app), "/products/linen-tee?lang=pt_BR")
     assert renders == ["catalog/product.html"]
+
+
+def test_a_visitor_whose_browser_asks_for_another_language_gets_that_page(app: Any, tee: Product) -> None:
+    page(visitor(app))
+    portuguese = visitor(app).get("/products/linen-tee", headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
+    assert "Adicionar ao carrinho" in portuguese
