@@ -4,30 +4,22 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from flask import current_app, request
 
-from storefront.catalog.models import Product
 from storefront.catalog.renditions import RENDITION_WIDTHS, RENDITIONS_FOLDER
 from storefront.fragments import templates_digest
 from storefront.i18n import catalogs_digest, current_locale
 
 
-def product_page_key(product: Product, recommendations: Sequence[Any]) -> str:
-    """The product's version (every edit and import), its stock (a checkout moves it without a new version, and the
-    page says "Only 2 left"), its category's name, and each recommendation's curator and note: all read for the page
-    anyway, so the key costs no query; and when the renditions on disk last changed (`flask catalog renditions` adds
-    or removes image widths without a new product version). `recommendations` are the shop items `shops.services.list_recommendations` gives
-    (not imported: the shops domain builds on the catalog, not the other way)."""
-    shown = (
-        product.id, product.version, product.stock, product.active, product.category.slug, product.category.name,
-        _renditions_stamp(),
-        tuple((item.id, item.note, item.shop.id, item.shop.version, item.shop.handle, item.shop.title, item.shop.avatar_version)
-              for item in recommendations),
-    )
-    digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
-    return f"page:product:{product.id}:{digest}:{current_locale()}:{templates_digest()}:{catalogs_digest()}:{request.path}"
+def product_page_key(facts: Sequence[object]) -> str:
+    """The key of the product page that shows `facts`: what `shops.services.product_page_facts` read (the product's
+    version, which every edit and import moves; its stock, which a checkout moves without a new version while the page
+    says "Only 2 left"; its category; each recommending curator's shop version, handle, title, avatar and note), when
+    the renditions on disk last changed (`flask catalog renditions` adds or removes image widths without a new product
+    version), the language, the templates and catalogs, and the path."""
+    digest = hashlib.sha256(repr((tuple(facts), _renditions_stamp())).encode()).hexdigest()[:32]
+    return f"page:product:{digest}:{current_locale()}:{templates_digest()}:{catalogs_digest()}:{request.path}"
 
 
 def _renditions_stamp() -> tuple[int, ...]:

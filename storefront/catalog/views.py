@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from storefront.catalog import services
 from storefront.catalog.pages import product_page_key
 from storefront.catalog.services import ProductSort
-from storefront.shops.services import list_recommendations
-from storefront.extensions import reads_only
+from storefront.shops.services import list_recommendations, product_page_facts
+from storefront.extensions import may_be_signed_in, reads_only, standalone_statements
 from storefront.whole_pages import cached_page, render_and_cache, seen_as_by_everyone
 
 blueprint = Blueprint("catalog", __name__)
@@ -59,16 +59,31 @@ def search() -> tuple[str, int]:
 @blueprint.route("/products/<slug>")
 @reads_only
 def product(slug: str) -> str:
+    # Most visits: a friend following a shared product on a phone, who sees the page as any other such visitor does.
+    key = None
+    if seen_as_by_everyone():
+        facts = _product_page_facts(slug)
+        key = product_page_key(facts) if facts is not None else None
+        cached = cached_page(key) if key is not None else None
+        if cached is not None:
+            return cached
     try:
         found = services.get_product_by_slug(slug)
     except services.ProductNotFound:
         abort(404, description=_("This product is not in the store (any more)."))
     recommendations = list_recommendations(found.id)
-    if not seen_as_by_everyone():
+    if key is None:
         return render_template("catalog/product.html", product=found, recommendations=recommendations)
-    # Most visits: a friend following a shared product on a phone, who sees the page as any other such visitor.
-    key = product_page_key(found, recommendations)
-    cached = cached_page(key)
-    if cached is not None:
-        return cached
+    # Read after the key's facts: the page cached under the key is never older than they are.
     return render_and_cache(key, "catalog/product.html", product=found, recommendations=recommendations)
+
+
+def _product_page_facts(slug: str) -> tuple[object, ...] | None:
+    """Read past the session for a visitor who is not signed in (as the shop page's key is)."""
+    if len(slug) > 200:
+        return None
+    if may_be_signed_in():
+        # A session naming a user that no longer signs anyone in: the session already holds a connection.
+        return product_page_facts(slug)
+    with standalone_statements() as connection:
+        return product_page_facts(slug, connection=connection)

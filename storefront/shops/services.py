@@ -18,7 +18,7 @@ from sqlalchemy.orm import contains_eager, lazyload, with_expression
 
 from storefront import clock
 from storefront.audit.services import record_audit
-from storefront.catalog.models import Product
+from storefront.catalog.models import Category, Product
 from storefront.catalog.services import slugify
 from storefront.extensions import db
 from storefront.listing import Page, clamp_page, contains_pattern
@@ -471,6 +471,11 @@ def list_public_shops(sort: ShopSort, page: int, per_page: int) -> Page[ShopCard
 
 
 @functools.cache
+def _recommendation_order() -> tuple[object, ...]:
+    """Those with a note first, most recent first (one order for the page and for its cache key)."""
+    return ((ShopItem.note == ""), ShopItem.created_at.desc(), ShopItem.id.desc())
+
+
 def _recommendations(limit: int) -> Select[tuple[ShopItem]]:
     """Items of :product_id with their shops in the same query; built once, since every product page asks."""
     return (
@@ -478,14 +483,51 @@ def _recommendations(limit: int) -> Select[tuple[ShopItem]]:
         .join(Shop, Shop.id == ShopItem.shop_id)
         .where(ShopItem.product_id == bindparam("product_id"), *_public())
         .options(contains_eager(ShopItem.shop).lazyload(Shop.user), lazyload(ShopItem.product))
-        .order_by((ShopItem.note == ""), ShopItem.created_at.desc(), ShopItem.id.desc())
+        .order_by(*_recommendation_order())
         .limit(limit)
     )
 
 
-def list_recommendations(product_id: int, limit: int = 3) -> list[ShopItem]:
+#: Curators shown on a product's page.
+RECOMMENDATIONS = 3
+
+
+def list_recommendations(product_id: int, limit: int = RECOMMENDATIONS) -> list[ShopItem]:
     """Public shops that picked this product, those with a note first, most recent first (item.shop is loaded)."""
     return list(db.session.scalars(_recommendations(limit), {"product_id": product_id}))
+
+
+def product_page_facts(slug: str, *, connection: Connection | None = None) -> tuple[object, ...] | None:
+    """What the product page shows that can change, read as plain rows on `connection` (default: the session's) for the
+    page's cache key: the active product's version, stock and category, and its recommendations (as
+    `list_recommendations` gives them) with their curators' shop versions and notes. None when no active product has
+    `slug`. Two statements, no objects: every visit asks."""
+    connection = connection or db.session.connection()
+    product = connection.execute(_product_facts(), {"slug": slug}).one_or_none()
+    if product is None:
+        return None
+    recommended = connection.execute(_recommendation_facts(), {"product_id": product[0]}).all()
+    return (*product, tuple(tuple(row) for row in recommended))
+
+
+@functools.cache
+def _product_facts() -> Select[tuple[int, int, int, str, str]]:
+    return (
+        select(Product.id, Product.version, Product.stock, Category.slug, Category.name)
+        .join(Category, Category.id == Product.category_id)
+        .where(Product.slug == bindparam("slug"), Product.active.is_(True))
+    )
+
+
+@functools.cache
+def _recommendation_facts() -> Select[tuple[int, str, int, int, str, str, int]]:
+    return (
+        select(ShopItem.id, ShopItem.note, Shop.id, Shop.version, Shop.handle, Shop.title, Shop.avatar_version)
+        .join(Shop, Shop.id == ShopItem.shop_id)
+        .where(ShopItem.product_id == bindparam("product_id"), *_public())
+        .order_by(*_recommendation_order())
+        .limit(RECOMMENDATIONS)
+    )
 
 
 def find_attributing_shop_id(handle: str, product_id: int) -> int | None:
