@@ -1,12 +1,13 @@
 """WEBHOOK_QUEUE: the webhook answers once the signed event is stored, and the worker applies it later."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
 
 from commissions.models import Commission
 from storefront.orders.models import Order, OrderStatus
@@ -390,3 +391,57 @@ def test_the_workers_retry_leaves_events_whose_payment_has_not_come(browser: Any
 
     assert queue.retry_all_waiting() == 0
     assert records(database)[0].outcome == before
+
+
+class RecordedStop(StopFlag):
+    """A stop whose waits are recorded, not slept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float] = []
+
+    def wait(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def test_the_worker_applies_batch_after_batch_until_stopped(browser: Any, provider: Any, started: Any, database: Any) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+    stop, reports = RecordedStop(), []
+
+    def report(result: Any) -> None:
+        reports.append(result.applied)
+        stop.set()
+
+    assert queue.work(10, 0.2, stop, report) == 1
+    assert reports == [1] and status_of(database, order) == OrderStatus.PAID
+
+
+def test_the_worker_tries_a_failing_database_again_further_apart(monkeypatch: pytest.MonkeyPatch, request_context: None) -> None:
+    stop = RecordedStop()
+
+    def database_down(_limit: int, _stop: Any = None) -> Any:
+        if len(stop.waits) == 4:
+            stop.set()
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(queue, "apply_queued", database_down)
+    queue.work(10, 0.2, stop, lambda _result: None)
+    assert stop.waits == [0.2, 0.4, 0.8, 1.6, 3.2]
+
+
+def test_draining_the_queue_by_hand_says_when_the_database_fails(monkeypatch: pytest.MonkeyPatch, runner: Any) -> None:
+    def database_down(_limit: int, _stop: Any = None) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(queue, "apply_queued", database_down)
+    result = runner.invoke(args=["payments", "work", "--until-empty"])
+    assert result.exit_code == 1 and "error: the database failed: connection refused" in result.output
+
+
+def test_an_event_stored_without_saying_it_is_queued_counts_as_applied(database: Any) -> None:
+    """As a release's older code stores it while the newer one starts: its workers must not apply it again."""
+    database.session.execute(text(
+        "INSERT INTO webhook_events (provider, event_id, kind, outcome, needs_attention, payload, received_at) "
+        "VALUES ('test', 'evt_older_code', 'payment.succeeded', 'applied', false, '{}', :received)"), {"received": datetime.now(UTC)})
+    assert database.session.scalar(text("SELECT count(*) FROM webhook_events WHERE applied_at IS NULL")) == 0
