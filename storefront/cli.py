@@ -251,6 +251,27 @@ def payments_work(batch: int, idle_seconds: float, until_empty: bool) -> None:
     click.echo(f"stopped: {applied} event(s) applied; {state.queued} still queued{waiting}")
 
 
+@payments_cli.command("discard")
+@click.argument("provider")
+@click.argument("event_id")
+@click.option("--reason", required=True, help="What was done by hand instead (kept in the audit log).")
+def payments_discard(provider: str, event_id: str, reason: str) -> None:
+    """Stop trying a queued payment event that keeps failing, once you have dealt with it by hand."""
+    from storefront.payments.queue import NotQueued, discard_queued
+
+    if not reason.strip():
+        click.echo("error: --reason must say what was done instead", err=True)
+        sys.exit(2)
+    try:
+        discard_queued(provider, event_id, reason=reason.strip())
+    except NotQueued as error:
+        db.session.rollback()
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"{provider} event {event_id} discarded")
+
+
 @payments_cli.command("queue")
 @click.option("--max-age", "max_age_minutes", type=click.IntRange(1), default=5, show_default=True,
               help="Minutes an event may wait before the queue counts as stuck.")

@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "product.create": _l("Product #%(id)s created"),
     "product.update": _l("Product #%(id)s updated"),
     "catalog.import": _l("Catalog imported"),
+    "payment_event.discard": _l("Payment event #%(id)s discarded"),
 }
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, Select, Update, bindparam, exists, func, o
 from sqlalchemy.exc import DBAPIError
 
 from storefront import clock
+from storefront.audit.services import record_audit
 from storefront.extensions import db, reading_only
 from storefront.orders.models import Order
 from storefront.payments.models import WebhookEvent
@@ -168,6 +169,27 @@ def work(batch: int, idle_seconds: float, stop: StopFlag, report: Callable[[Batc
             break
         stop.wait(idle_seconds)
     return applied
+
+
+class NotQueued(ValueError):
+    """The event to discard is not waiting in the queue (unknown, or applied already)."""
+
+
+def discard_queued(provider: str, event_id: str, *, reason: str) -> WebhookEvent:
+    """Stop trying a queued event that keeps failing, once an operator has dealt by hand with what it says (the order
+    refunded or paid in the dashboard, say): it counts as done, with the reason, in the audit log. The caller commits."""
+    record = db.session.scalar(
+        select(WebhookEvent).where(WebhookEvent.provider == provider, WebhookEvent.event_id == event_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if record is None or record.applied_at is not None:
+        raise NotQueued(f"no queued event {event_id} of provider {provider}" if record is None else
+                        f"event {event_id} was applied already ({record.outcome})")
+    record.applied_at, record.retry_at, record.needs_attention = clock.now(), None, False
+    record.outcome = f"discarded: {reason}"[:255]
+    record_audit(actor_user_id=None, action="payment_event.discard", subject_type="webhook_event", subject_id=record.id,
+                 reason=reason)
+    return record
 
 
 @dataclass(frozen=True)

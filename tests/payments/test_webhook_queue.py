@@ -445,3 +445,41 @@ def test_an_event_stored_without_saying_it_is_queued_counts_as_applied(database:
         "INSERT INTO webhook_events (provider, event_id, kind, outcome, needs_attention, payload, received_at) "
         "VALUES ('test', 'evt_older_code', 'payment.succeeded', 'applied', false, '{}', :received)"), {"received": datetime.now(UTC)})
     assert database.session.scalar(text("SELECT count(*) FROM webhook_events WHERE applied_at IS NULL")) == 0
+
+
+def test_an_operator_discards_an_event_that_keeps_failing(
+    browser: Any, provider: Any, started: Any, runner: Any, database: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from storefront.audit.services import list_audit_entries
+
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+    fail_payments(monkeypatch)
+    apply_queued(limit=1)
+    [record] = records(database)
+
+    result = runner.invoke(args=["payments", "discard", "test", record.event_id, "--reason", "paid by hand in the dashboard"])
+
+    assert result.exit_code == 0, result.output
+    [discarded] = records(database)
+    assert discarded.applied_at is not None and discarded.outcome == "discarded: paid by hand in the dashboard"
+    assert queue_state().queued == 0 and apply_queued(limit=1).taken == 0
+    [entry] = list_audit_entries(subject_type="webhook_event", subject_id=record.id)
+    assert (entry.action, entry.reason) == ("payment_event.discard", "paid by hand in the dashboard")
+
+
+def test_an_applied_event_cannot_be_discarded(browser: Any, provider: Any, started: Any, runner: Any, database: Any) -> None:
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+    apply_queued(limit=1)
+    [record] = records(database)
+
+    result = runner.invoke(args=["payments", "discard", "test", record.event_id, "--reason", "by mistake"])
+
+    assert result.exit_code == 1 and "was applied already (applied)" in result.output
+    assert records(database)[0].outcome == "applied"
+
+
+def test_discarding_asks_what_was_done_instead(runner: Any) -> None:
+    assert runner.invoke(args=["payments", "discard", "test", "evt_1", "--reason", "  "]).exit_code == 2
+    assert runner.invoke(args=["payments", "discard", "test", "evt_unknown", "--reason", "x"]).exit_code == 1
