@@ -17,6 +17,7 @@ from storefront.orders import services as orders
 from storefront.orders.models import Order, OrderStatus
 from storefront.payments import services as payments
 from storefront.payments.providers import ProviderError, active_provider
+from storefront.payments.queue import queue_state
 from storefront.extensions import db
 from storefront.operator.access import moves_money, operator_required
 from storefront.shops import services as shops
@@ -209,7 +210,7 @@ def _refund_request(order: Order) -> tuple[Money | None, dict[int, int] | None]:
 def payment_attention() -> str:
     """Payment facts that need a person: amount mismatches, second charges, disputes, refunds that wait or cannot be placed."""
     listing = payments.events_needing_attention(page=page_number(request.args.get("page")))
-    return render_template("operator/payments.html", listing=listing)
+    return render_template("operator/payments.html", listing=listing, queue=queue_state())
 
 
 @blueprint.route("/payments.csv")

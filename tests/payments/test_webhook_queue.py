@@ -16,6 +16,7 @@ from storefront.payments.models import WebhookEvent
 from storefront.payments.providers import EventKind
 from storefront.payments.queue import ATTENTION_AFTER_FAILURES, StopFlag, apply_queued, queue_state, retry_delay
 from storefront.payments.services import start_payment
+from tests.conftest import Browser
 
 
 @pytest.fixture(autouse=True)
@@ -483,3 +484,18 @@ def test_an_applied_event_cannot_be_discarded(browser: Any, provider: Any, start
 def test_discarding_asks_what_was_done_instead(runner: Any) -> None:
     assert runner.invoke(args=["payments", "discard", "test", "evt_1", "--reason", "  "]).exit_code == 2
     assert runner.invoke(args=["payments", "discard", "test", "evt_unknown", "--reason", "x"]).exit_code == 1
+
+
+def test_operators_see_what_waits_in_the_queue(app: Any, browser: Any, provider: Any, started: Any, create_user: Any) -> None:
+    from storefront.accounts.models import Role
+
+    order, payment = started
+    post_paid(browser, provider, order, payment)
+    create_user(email="op@example.com", role=Role.OPERATOR)
+    operator = Browser(app.test_client())
+    operator.log_in("op@example.com")
+
+    page = operator.get("/operator/payments").get_data(as_text=True)
+
+    assert "Payment events queued for the workers" in page and "</code>): 1 · the oldest received" in page
+    assert "failed at least once: 0" in page
