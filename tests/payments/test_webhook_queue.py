@@ -1,6 +1,7 @@
 """WEBHOOK_QUEUE: the webhook answers once the signed event is stored, and the worker applies it later."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -157,17 +158,28 @@ def test_a_failed_event_waits_its_delay_then_is_applied(
     assert (record.outcome, record.attempts, record.retry_at) == ("applied", 1, None)
 
 
-def test_an_event_that_keeps_failing_is_flagged_for_operators(
-    browser: Any, provider: Any, started: Any, database: Any, monkeypatch: pytest.MonkeyPatch, frozen_clock: Any,
-) -> None:
+@pytest.fixture
+def after_each_failure(
+    browser: Any, provider: Any, started: Any, monkeypatch: pytest.MonkeyPatch, frozen_clock: Any,
+) -> Callable[[Callable[[], object]], list[object]]:
+    """A queued payment whose handler breaks: tried until it is flagged, each time when due, `observe`d after each try."""
     order, payment = started
     post_paid(browser, provider, order, payment)
     fail_payments(monkeypatch)
-    flags = []
-    for failures in range(1, ATTENTION_AFTER_FAILURES + 1):
-        apply_queued(limit=10)
-        flags.append(records(database)[0].needs_attention)
-        frozen_clock.advance(seconds=retry_delay(failures).total_seconds())
+
+    def tried(observe: Callable[[], object]) -> list[object]:
+        seen = []
+        for failures in range(1, ATTENTION_AFTER_FAILURES + 1):
+            apply_queued(limit=1)
+            seen.append(observe())
+            frozen_clock.advance(seconds=retry_delay(failures).total_seconds())
+        return seen
+
+    return tried
+
+
+def test_an_event_that_keeps_failing_is_flagged_for_operators(after_each_failure: Any, database: Any) -> None:
+    flags = after_each_failure(lambda: records(database)[0].needs_attention)
     assert flags == [False] * (ATTENTION_AFTER_FAILURES - 1) + [True]
 
 
@@ -230,17 +242,8 @@ def test_the_queue_command_fails_when_an_event_waits_too_long(
     assert "1 payment event(s) queued; the oldest arrived 301 s ago" in result.stdout
 
 
-def test_the_queue_command_fails_once_an_event_keeps_failing(
-    browser: Any, provider: Any, started: Any, runner: Any, monkeypatch: pytest.MonkeyPatch, frozen_clock: Any,
-) -> None:
-    order, payment = started
-    post_paid(browser, provider, order, payment)
-    fail_payments(monkeypatch)
-    exit_codes = []
-    for failures in range(1, ATTENTION_AFTER_FAILURES + 1):
-        apply_queued(limit=1)
-        exit_codes.append(runner.invoke(args=["payments", "queue", "--max-age", "60"]).exit_code)
-        frozen_clock.advance(seconds=retry_delay(failures).total_seconds())
+def test_the_queue_command_fails_once_an_event_keeps_failing(after_each_failure: Any, runner: Any) -> None:
+    exit_codes = after_each_failure(lambda: runner.invoke(args=["payments", "queue", "--max-age", "60"]).exit_code)
     assert exit_codes == [0] * (ATTENTION_AFTER_FAILURES - 1) + [1]
 
 
