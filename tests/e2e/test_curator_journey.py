@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +46,7 @@ def add_products(page: Any, wanted: int) -> list[str]:
             card = page.locator(".card", has=page.get_by_role("button", name="+ Add to my shop")).first
             title = card.locator(".card-title").inner_text()
             card.get_by_role("button", name="+ Add to my shop").click()
-            assert page.locator(".card", has_text=title).get_by_text("✓ In my shop").count() == 1
+            expect(page.locator(".card", has_text=title).get_by_text("✓ In my shop")).to_have_count(1)
             added.append(title)
         if len(added) == wanted:
             return added
@@ -91,7 +92,8 @@ def test_curator_builds_and_publishes_a_shop_on_a_phone(phone: Any, chromium: An
     assert 'Goes with everything <script>alert("x")</script>' in page.locator(".curated-item .note").all_inner_texts()
     assert no_horizontal_scroll(page)
     page.get_by_role("link", name="Office week").click()
-    assert page.locator(".curated-item").count() == 3
+    # The click returns once the look's page starts loading: wait for its items rather than count a half-parsed page.
+    expect(page.locator(".curated-item")).to_have_count(3)
     assert no_horizontal_scroll(page)
     page.locator(".curated-item").first.get_by_role("button", name="Add to cart").click()
     assert re.search(r"Added “.+” to your cart", page.locator(".flashes").inner_text())

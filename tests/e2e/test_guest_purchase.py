@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +56,7 @@ def test_search_finds_products_on_a_phone(phone: Any) -> None:
     phone.get_by_label("Search the store").fill("mug")
     phone.get_by_role("button", name="Search").click()
     assert "Results for “mug”" in phone.locator("h1").inner_text()
-    assert phone.locator(".card").count() >= 1
+    expect(phone.locator(".card").first).to_be_visible()
 
 
 def test_unknown_page_shows_the_site_404(phone: Any) -> None:
