@@ -32,7 +32,7 @@ def open_shop(page: Any, handle: str) -> None:
     page.get_by_label("Shop title").fill("Carla's capsule wardrobe")
     page.get_by_label("A few words about you").fill("Ten pieces, endless outfits.")
     page.get_by_role("button", name="Open my shop").click()
-    assert "Your shop is open as a draft" in page.locator(".flashes").inner_text()
+    expect(page.locator(".flashes")).to_contain_text("Your shop is open as a draft")
 
 
 def add_products(page: Any, wanted: int) -> list[str]:
@@ -47,6 +47,7 @@ def add_products(page: Any, wanted: int) -> list[str]:
             title = card.locator(".card-title").inner_text()
             card.get_by_role("button", name="+ Add to my shop").click()
             expect(page.locator(".card", has_text=title).get_by_text("✓ In my shop")).to_have_count(1)
+            page.wait_for_load_state()  # the loop's count() must see the whole reloaded page, not its first cards
             added.append(title)
         if len(added) == wanted:
             return added
@@ -65,11 +66,12 @@ def test_curator_builds_and_publishes_a_shop_on_a_phone(phone: Any, chromium: An
     first.get_by_role("button", name="Save note").click()
     phone.locator(".editor-item").nth(1).get_by_label("Why you love it").fill("My favourite for rainy days.")
     phone.locator(".editor-item").nth(1).get_by_role("button", name="Save note").click()
+    phone.wait_for_load_state()  # a title is read below, not asserted: let the reloaded editor finish first
 
     # Keyboard- and touch-friendly reordering: move the second product up.
     second_title = phone.locator(".editor-item").nth(1).locator("a").first.inner_text()
     phone.get_by_role("button", name=f"Move up: {second_title}").click()
-    assert phone.locator(".editor-item").nth(0).locator("a").first.inner_text() == second_title
+    expect(phone.locator(".editor-item").nth(0).locator("a").first).to_have_text(second_title)
 
     phone.get_by_role("link", name="New look").click()
     phone.get_by_label("Look title").fill("Office week")
@@ -77,10 +79,10 @@ def test_curator_builds_and_publishes_a_shop_on_a_phone(phone: Any, chromium: An
     for title in titles[:3]:
         phone.get_by_label(title, exact=True).check()
     phone.get_by_role("button", name="Save look").click()
-    assert "Look “Office week” created." in phone.locator(".flashes").inner_text()
+    expect(phone.locator(".flashes")).to_contain_text("Look “Office week” created.")
 
     phone.get_by_role("button", name="Publish").click()
-    assert "Your shop is live" in phone.locator(".flashes").inner_text()
+    expect(phone.locator(".flashes")).to_contain_text("Your shop is live")
 
     # A friend opens the shared link on a phone: no account, same 390 px screen.
     friend = chromium.new_context(base_url=live_server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -94,9 +96,10 @@ def test_curator_builds_and_publishes_a_shop_on_a_phone(phone: Any, chromium: An
     page.get_by_role("link", name="Office week").click()
     # The click returns once the look's page starts loading: wait for its items rather than count a half-parsed page.
     expect(page.locator(".curated-item")).to_have_count(3)
+    page.wait_for_load_state()  # measure the laid-out page, not one still loading
     assert no_horizontal_scroll(page)
     page.locator(".curated-item").first.get_by_role("button", name="Add to cart").click()
-    assert re.search(r"Added “.+” to your cart", page.locator(".flashes").inner_text())
+    expect(page.locator(".flashes")).to_contain_text(re.compile(r"Added “.+” to your cart"))
     friend.close()
 
 

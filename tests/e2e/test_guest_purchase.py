@@ -18,12 +18,13 @@ def test_guest_buys_with_the_test_card_on_a_phone(phone: Any) -> None:
     phone.goto("/")
     assert no_horizontal_scroll(phone)
     phone.locator(".card a").first.click()
+    phone.wait_for_load_state()  # the title is read, not asserted, and the layout measured: let the product page load
     title = phone.locator("h1").inner_text()
     assert no_horizontal_scroll(phone)
 
     phone.get_by_role("button", name="Add to cart").click()
     phone.get_by_role("link", name=re.compile("^Cart")).click()
-    assert title in phone.locator(".cart-lines").inner_text()
+    expect(phone.locator(".cart-lines")).to_contain_text(title, use_inner_text=True)
     phone.get_by_role("link", name="Check out").click()
 
     phone.get_by_label("E-mail").fill("friend@example.com")
@@ -38,16 +39,17 @@ def test_guest_buys_with_the_test_card_on_a_phone(phone: Any) -> None:
     phone.get_by_label("Expiry (MM/YY)").fill("12/30")
     phone.get_by_label("CVC").fill("123")
     phone.get_by_role("button", name=re.compile("^Pay")).click()
-    assert "declined" in phone.locator("[role=alert]").inner_text()
+    expect(phone.locator("[role=alert]")).to_contain_text("declined")
 
     phone.get_by_label("Card number").fill("4242 4242 4242 4242")
     phone.get_by_label("Expiry (MM/YY)").fill("12/30")
     phone.get_by_label("CVC").fill("123")
     phone.get_by_role("button", name=re.compile("^Pay")).click()
 
-    assert "Your order is confirmed" in phone.locator("h1").inner_text()
-    assert re.search(r"Order number V[2-9A-Z]{9}", phone.locator(".order-number").inner_text())
-    assert title in phone.locator("table.lines").inner_text()
+    expect(phone.locator("h1")).to_contain_text("Your order is confirmed")
+    expect(phone.locator(".order-number")).to_contain_text(re.compile(r"Order number V[2-9A-Z]{9}"))
+    expect(phone.locator("table.lines")).to_contain_text(title, use_inner_text=True)
+    phone.wait_for_load_state()  # measure the laid-out page, not one still loading
     assert no_horizontal_scroll(phone)
 
 
@@ -55,7 +57,7 @@ def test_search_finds_products_on_a_phone(phone: Any) -> None:
     phone.goto("/")
     phone.get_by_label("Search the store").fill("mug")
     phone.get_by_role("button", name="Search").click()
-    assert "Results for “mug”" in phone.locator("h1").inner_text()
+    expect(phone.locator("h1")).to_contain_text("Results for “mug”")
     expect(phone.locator(".card").first).to_be_visible()
 
 

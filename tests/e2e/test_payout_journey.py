@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import new_phone_context
 from tests.e2e.test_share_journey import add_to_cart, buy_in_cart, log_in
@@ -27,13 +28,13 @@ def test_an_operator_pays_curators_with_a_manual_file_and_the_curator_sees_the_p
     log_in(operator, "operator@demo.example.com", "demo-operator-pass")
     operator.goto("/operator/payouts")
     operator.get_by_role("button", name="Run a manual payout file").click()
-    assert "Payout run #" in operator.locator("h1").inner_text()
+    expect(operator.locator("h1")).to_contain_text("Payout run #")
     with operator.expect_download() as download:
         operator.get_by_role("link", name="Download the payout file (CSV)").click()
     payout_file = download.value.path().read_text()
     assert payout_file.startswith("curator,email,amount,currency,reference") and "bia@demo.example.com" in payout_file
     operator.get_by_role("button", name="Mark the file paid").click()
-    assert "marked paid" in operator.locator(".flashes").inner_text()
+    expect(operator.locator(".flashes")).to_contain_text("marked paid")
     desk.close()
 
     curator_context = new_phone_context(chromium, live_server)

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import new_phone_context
 from tests.e2e.test_curator_journey import add_products, open_shop, sign_up
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.browser
 def curator_copies_a_whatsapp_link(page: Any) -> str:
     page.goto("/me/shop")
     page.get_by_role("button", name="Publish").click()
-    assert "Your shop is live" in page.locator(".flashes").inner_text()
+    expect(page.locator(".flashes")).to_contain_text("Your shop is live")
+    page.wait_for_load_state()  # Copy works once share-panel.js has run (deferred) on the reloaded editor
     page.get_by_text("Share my shop").click()
     url = page.get_by_label("WhatsApp link").input_value()
     page.locator(".share-whatsapp").get_by_role("button", name="Copy").click()
@@ -58,15 +60,15 @@ def test_from_a_new_curator_to_a_paid_out_commission(chromium: Any, live_server:
     refund.get_by_role("textbox", name="Amount").fill("1.00")
     refund.get_by_label("Reason").fill("one item came back damaged")
     refund.get_by_role("button", name="Refund").click()
-    assert "Refund sent to the payment provider" in operator.locator(".flashes").inner_text()
+    expect(operator.locator(".flashes")).to_contain_text("Refund sent to the payment provider")
     operator.goto("/operator/commissions")
     operator.get_by_role("button", name="Make due commissions available").click()
-    assert "became available" in operator.locator(".flashes").inner_text()
+    expect(operator.locator(".flashes")).to_contain_text("became available")
     operator.goto("/operator/payouts")
     operator.get_by_role("button", name="Run a manual payout file").click()
-    assert "eva@example.com" in operator.locator("main").inner_text()
+    expect(operator.locator("main")).to_contain_text("eva@example.com", use_inner_text=True)
     operator.get_by_role("button", name="Mark the file paid").click()
-    assert "marked paid" in operator.locator(".flashes").inner_text()
+    expect(operator.locator(".flashes")).to_contain_text("marked paid")
     desk.close()
 
     eva.goto("/me/earnings")
